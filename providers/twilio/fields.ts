@@ -1,0 +1,193 @@
+import type { CountryCode } from "libphonenumber-js";
+import { WebhookParseError } from "../../src/errors.js";
+import { type FormPair, formFieldsToRecord, parseFormBody } from "../../src/http/form.js";
+import { parseSenderIdentity } from "../../src/phone/sender.js";
+import type { InboundMedia, SenderIdentity, WebhookRequest } from "../../src/provider.js";
+
+const SID_FIELDS = ["MessageSid", "SmsMessageSid", "SmsSid"] as const;
+
+/** Checks whether the webhook's fields are in the query string (GET) rather than the body. */
+export function usesQueryFields(request: WebhookRequest): boolean {
+  const method = request.method.toUpperCase();
+
+  return method === "GET" || method === "HEAD";
+}
+
+/** Checks whether the request declares a JSON body (`application/json` or `+json`). */
+export function hasJsonBody(request: WebhookRequest): boolean {
+  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
+
+  return type === "application/json" || (type?.endsWith("+json") ?? false);
+}
+
+/** Returns the query string of a URL, without `?` and without any fragment. */
+export function queryOf(url: string): string {
+  const fragmentStart = url.indexOf("#");
+  const beforeFragment = fragmentStart === -1 ? url : url.slice(0, fragmentStart);
+  const queryStart = beforeFragment.indexOf("?");
+
+  return queryStart === -1 ? "" : beforeFragment.slice(queryStart + 1);
+}
+
+/**
+ * Turns a JSON object into form-like pairs so that it reads like a form webhook. Strings are
+ * kept, numbers and booleans become text, an array gives one pair per element, and nested
+ * objects stay as JSON text.
+ *
+ * @throws {WebhookParseError} when the body is not a JSON object.
+ */
+export function jsonBodyToPairs(body: Uint8Array): FormPair[] {
+  let parsed: unknown;
+
+  try {
+    parsed = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(body));
+  } catch (error) {
+    throw new WebhookParseError("Twilio webhook body is not valid UTF-8 JSON", { cause: error });
+  }
+
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new WebhookParseError("Twilio webhook JSON body must be an object of fields");
+  }
+
+  const pairs: FormPair[] = [];
+
+  for (const [name, value] of Object.entries(parsed)) {
+    for (const item of Array.isArray(value) ? value : [value]) {
+      pairs.push([name, jsonValueToText(item)]);
+    }
+  }
+
+  return pairs;
+}
+
+function jsonValueToText(value: unknown): string {
+  if (typeof value === "string") {
+    return value;
+  }
+
+  if (value === null || value === undefined) {
+    return "";
+  }
+
+  return typeof value === "object" ? JSON.stringify(value) : String(value);
+}
+
+/** Parses the form fields of a GET query or a form body. */
+export function readFormFields(request: WebhookRequest): FormPair[] {
+  return usesQueryFields(request)
+    ? parseFormBody(queryOf(request.url))
+    : parseFormBody(request.body);
+}
+
+/** First values of the webhook's fields, with the readers the parsers share. */
+export class TwilioFields {
+  readonly record: Record<string, string | string[]>;
+  readonly #first = new Map<string, string>();
+  readonly #defaultRegion: CountryCode | undefined;
+
+  constructor(pairs: FormPair[], defaultRegion?: CountryCode) {
+    this.record = formFieldsToRecord(pairs);
+    this.#defaultRegion = defaultRegion;
+
+    for (const [name, value] of pairs) {
+      if (!this.#first.has(name)) {
+        this.#first.set(name, value);
+      }
+    }
+  }
+
+  /** Returns the first value exactly as sent, empty or not. */
+  raw(name: string): string | undefined {
+    return this.#first.get(name);
+  }
+
+  /** Returns the first value, or `undefined` when the field is absent or empty. */
+  text(name: string): string | undefined {
+    const value = this.#first.get(name);
+
+    return value === undefined || value === "" ? undefined : value;
+  }
+
+  /** Reads a non-negative whole number, or `undefined` when absent or not a number. */
+  count(name: string): number | undefined {
+    const value = this.text(name);
+
+    return value !== undefined && /^\d{1,6}$/.test(value) ? Number(value) : undefined;
+  }
+
+  /** Reads `MessageSid`, falling back to its legacy twins `SmsMessageSid` and `SmsSid`. */
+  messageId(): string {
+    for (const name of SID_FIELDS) {
+      const value = this.text(name);
+
+      if (value !== undefined) {
+        return value;
+      }
+    }
+
+    throw new WebhookParseError(
+      "Twilio webhook has no MessageSid (nor SmsMessageSid or SmsSid); " +
+        "it is not a Twilio Messaging webhook",
+    );
+  }
+
+  /** Parses a sender field that must be present, such as `From` of an inbound message. */
+  requireSender(name: string, counterpart: string): SenderIdentity {
+    const sender = this.optionalSender(name, counterpart);
+
+    if (sender === undefined) {
+      throw new WebhookParseError(`Twilio webhook has no ${name} field`);
+    }
+
+    return sender;
+  }
+
+  /**
+   * Parses a sender field when present. A short code takes its country from the
+   * `counterpart` field.
+   */
+  optionalSender(name: string, counterpart: string): SenderIdentity | undefined {
+    const value = this.text(name);
+
+    if (value === undefined) {
+      return undefined;
+    }
+
+    try {
+      return parseSenderIdentity(value, {
+        defaultRegion: this.#defaultRegion,
+        counterpart: this.text(counterpart),
+      });
+    } catch (error) {
+      const detail = error instanceof Error ? error.message : String(error);
+
+      throw new WebhookParseError(`Twilio webhook field ${name} is not a valid sender: ${detail}`, {
+        cause: error,
+      });
+    }
+  }
+
+  // Media fields are numbered from 0. Without a usable NumMedia, the numbered fields present
+  // from MediaUrl0 on are read, and more than the field count cannot exist.
+  media(): InboundMedia[] {
+    const declared = this.count("NumMedia");
+    const limit = Math.min(declared ?? Number.POSITIVE_INFINITY, this.#first.size);
+    const media: InboundMedia[] = [];
+
+    for (let index = 0; index < limit; index += 1) {
+      const url = this.text(`MediaUrl${index}`);
+
+      if (url === undefined) {
+        if (declared === undefined) {
+          break;
+        }
+
+        continue;
+      }
+
+      media.push({ url, contentType: this.text(`MediaContentType${index}`) });
+    }
+
+    return media;
+  }
+}

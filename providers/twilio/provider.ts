@@ -1,0 +1,105 @@
+import { type Dispatcher, Pool } from "undici";
+import { ProviderError } from "../../src/errors.js";
+import type {
+  OutboundMessage,
+  ParsedWebhook,
+  Provider,
+  SendResult,
+  WebhookKind,
+  WebhookReplyContext,
+  WebhookRequest,
+  WebhookResponse,
+} from "../../src/provider.js";
+import { type ResolvedTwilioOptions, resolveTwilioOptions, type TwilioOptions } from "./options.js";
+import { sendTwilioMessage } from "./send.js";
+import { twimlResponse } from "./twiml.js";
+import { parseTwilioWebhook, verifyTwilioWebhook } from "./webhook.js";
+
+/**
+ * The Twilio Programmable Messaging provider: sends through the Messages API and reads
+ * inbound and status webhooks signed with `X-Twilio-Signature`. Create it with
+ * {@link twilio}.
+ */
+export class TwilioProvider implements Provider {
+  /** Provider name used in routes, events and consent records. */
+  readonly name = "twilio";
+  /** The account messages are sent from. */
+  readonly accountSid: string;
+  /** The configured Messaging Service, when there is one. */
+  readonly messagingServiceSid: string | undefined;
+
+  readonly #options: ResolvedTwilioOptions;
+  readonly #dispatcher: Dispatcher;
+  readonly #ownsDispatcher: boolean;
+  #closing: Promise<void> | undefined;
+
+  /**
+   * @param configPath - Prefix of option paths in configuration errors.
+   * @throws {ConfigError} naming the first invalid option.
+   */
+  constructor(options: TwilioOptions, configPath = "twilio") {
+    this.#options = resolveTwilioOptions(options, configPath);
+    this.accountSid = this.#options.accountSid;
+    this.messagingServiceSid = this.#options.messagingServiceSid;
+    this.#ownsDispatcher = this.#options.dispatcher === undefined;
+    this.#dispatcher =
+      this.#options.dispatcher ?? new Pool(new URL(this.#options.apiBaseUrl).origin);
+  }
+
+  /**
+   * Sends one message. Rejects with a {@link ProviderError}: reason `opted-out` for Twilio
+   * 21610, `transient` for a network failure or timeout, and so on.
+   */
+  async send(message: OutboundMessage): Promise<SendResult> {
+    if (this.#closing !== undefined) {
+      throw new ProviderError(
+        "The Twilio provider is closed; create a new one with twilio(options) to send",
+        { provider: this.name, reason: "unknown" },
+      );
+    }
+
+    return sendTwilioMessage(this.#options, this.#dispatcher, message);
+  }
+
+  /** Checks `X-Twilio-Signature` over `request.url` and the raw body. */
+  async verifyWebhook(request: WebhookRequest): Promise<void> {
+    verifyTwilioWebhook(request, this.#options.authToken);
+  }
+
+  /** Parses an inbound message or a status callback. */
+  async parseWebhook(request: WebhookRequest, kind: WebhookKind): Promise<ParsedWebhook> {
+    return parseTwilioWebhook(request, kind, { authToken: this.#options.authToken });
+  }
+
+  /** Builds the TwiML response. Status callbacks get an empty `<Response/>`. */
+  webhookResponse(context: WebhookReplyContext): WebhookResponse {
+    return twimlResponse(context.kind === "inbound" ? context.replyText : undefined);
+  }
+
+  /**
+   * Closes the connection pool the provider opened, after requests in flight finish. A
+   * dispatcher passed in the options is left open for its owner. Calling it again returns
+   * the same promise.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
+
+    return this.#closing;
+  }
+}
+
+/**
+ * Creates a {@link TwilioProvider}, validating the options once.
+ *
+ * @param configPath - Prefix of option paths in configuration errors.
+ * @throws {ConfigError} naming the first invalid option, such as `twilio.accountSid`.
+ * @example
+ * const provider = twilio({
+ *   accountSid: process.env.TWILIO_ACCOUNT_SID ?? "",
+ *   authToken: process.env.TWILIO_AUTH_TOKEN ?? "",
+ *   from: "+15017122661",
+ * });
+ */
+export function twilio(options: TwilioOptions, configPath?: string): TwilioProvider {
+  return new TwilioProvider(options, configPath);
+}

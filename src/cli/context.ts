@@ -1,0 +1,55 @@
+/**
+ * Opening the configured runtime for one command, and turning the errors of that step
+ * into exit codes.
+ */
+import { isConfigError, isSmsgateError } from "../errors.js";
+import { loadConfig } from "./config.js";
+import { createLogger } from "./log.js";
+import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+
+/**
+ * Loads the configuration, opens the runtime (store, providers, gateway), runs `use` and
+ * closes the runtime again, also when `use` throws. The gateway's warnings and errors are
+ * logged to stderr as JSON lines.
+ */
+export async function withRuntime<T>(
+  configPath: string | undefined,
+  io: CliIo,
+  use: (runtime: Runtime) => Promise<T>,
+): Promise<T> {
+  const config = await loadConfig(configPath, io.env ?? process.env);
+  const logger = createLogger({ destination: io.stderr, level: "warn" });
+  const runtime = await createRuntime(config, { logger });
+
+  try {
+    return await use(runtime);
+  } finally {
+    await runtime.close();
+  }
+}
+
+/**
+ * Prints an error raised while loading the configuration or opening the runtime, and
+ * returns its exit code: 2 for a configuration error, 1 for anything else.
+ */
+export function reportStartupError(io: CliIo, error: unknown): number {
+  if (isConfigError(error)) {
+    writeError(io, `invalid configuration: ${error.message}`);
+
+    return ExitCode.usage;
+  }
+
+  writeError(io, describeFailure(error));
+
+  return ExitCode.failure;
+}
+
+/** Describes an unexpected error in one line, with its code when it is an smsgate error. */
+export function describeFailure(error: unknown): string {
+  if (isSmsgateError(error)) {
+    return `${error.message} (${error.code})`;
+  }
+
+  return errorMessage(error);
+}

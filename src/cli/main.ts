@@ -1,0 +1,170 @@
+/**
+ * The `smsgate` command line: parses the command name and dispatches to the command.
+ * Built to `dist/cli.js`, which runs the CLI when it is the program's entry point and
+ * exports {@link runCli} for `bin/smsgate.js` and for tests.
+ *
+ * @module
+ */
+import { readFileSync, realpathSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runOptout } from "./optout.js";
+import { type CliIo, ExitCode, UsageError, writeError, writeLine } from "./output.js";
+import { runSend } from "./send.js";
+import { runServe } from "./serve.js";
+import { runSimulate } from "./simulate.js";
+import { usageText } from "./usage.js";
+
+type Command = (argv: string[], io: CliIo) => Promise<number>;
+
+const commands: Record<string, Command> = {
+  serve: runServe,
+  send: runSend,
+  optout: runOptout,
+  simulate: runSimulate,
+};
+
+/**
+ * Runs the CLI with the arguments after the program name and resolves with the exit
+ * code. Writes only to `io`.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+
+  if (first === undefined) {
+    writeLine(io.stderr, usageText());
+
+    return ExitCode.usage;
+  }
+
+  if (first === "-v" || first === "--version") {
+    writeLine(io.stdout, readVersion());
+
+    return ExitCode.ok;
+  }
+
+  if (first === "-h" || first === "--help" || first === "help") {
+    return printHelp(rest, io);
+  }
+
+  const command = commands[first];
+
+  if (command === undefined) {
+    return reportUsageError(io, unknownCommandMessage(first));
+  }
+
+  if (rest.includes("-h") || rest.includes("--help")) {
+    writeLine(io.stdout, usageText(first));
+
+    return ExitCode.ok;
+  }
+
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      return reportUsageError(io, error.message, error.command ?? first);
+    }
+
+    throw error;
+  }
+}
+
+function printHelp(rest: readonly string[], io: CliIo): number {
+  const topic = rest[0];
+  const text = usageText(topic ?? "");
+
+  if (text === undefined) {
+    return reportUsageError(io, unknownCommandMessage(topic ?? ""));
+  }
+
+  writeLine(io.stdout, text);
+
+  return ExitCode.ok;
+}
+
+function unknownCommandMessage(name: string): string {
+  return name.startsWith("-")
+    ? `unknown option ${name}; options go after the command name`
+    : `unknown command ${JSON.stringify(name)}`;
+}
+
+function reportUsageError(io: CliIo, message: string, command?: string): number {
+  const help = command ? `smsgate help ${command.split(" ")[0]}` : "smsgate help";
+
+  writeError(io, message);
+  writeLine(io.stderr, `Run "${help}" for usage.`);
+
+  return ExitCode.usage;
+}
+
+/** Reads the version from the package.json of the installed package. */
+export function readVersion(): string {
+  let directory = dirname(fileURLToPath(import.meta.url));
+
+  for (;;) {
+    const version = packageVersion(join(directory, "package.json"));
+
+    if (version !== undefined) {
+      return version;
+    }
+
+    const parent = dirname(directory);
+
+    if (parent === directory) {
+      return "unknown";
+    }
+
+    directory = parent;
+  }
+}
+
+function packageVersion(path: string): string | undefined {
+  try {
+    const manifest = JSON.parse(readFileSync(path, "utf8")) as {
+      name?: unknown;
+      version?: unknown;
+    };
+
+    return manifest.name === "smsgate" && typeof manifest.version === "string"
+      ? manifest.version
+      : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Runs the CLI on `process.argv` with the process's own streams and sets
+ * `process.exitCode`. An unexpected error is printed with its stack and exits 1.
+ */
+export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
+  const io: CliIo = { stdout: process.stdout, stderr: process.stderr };
+
+  try {
+    process.exitCode = await runCli(argv, io);
+  } catch (error) {
+    const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
+
+    writeError(io, `unexpected error: ${detail}`);
+    process.exitCode = ExitCode.failure;
+  }
+}
+
+function isEntryPoint(): boolean {
+  const script = process.argv[1];
+
+  if (script === undefined) {
+    return false;
+  }
+
+  try {
+    return realpathSync(script) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+if (isEntryPoint()) {
+  await run();
+}

@@ -1,0 +1,338 @@
+/**
+ * `smsgate optout`: reads and edits the consent log of the configured store.
+ */
+import { randomUUID } from "node:crypto";
+import {
+  ALL_SENDERS,
+  type ConsentAction,
+  type ConsentEvent,
+  type ConsentState,
+  type OptOutStore,
+} from "../consent/types.js";
+import { isConfigError, isInvalidPhoneNumberError } from "../errors.js";
+import { type CountryCode, normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
+import { describeFailure, withRuntime } from "./context.js";
+import {
+  type CliIo,
+  ExitCode,
+  formatTable,
+  UsageError,
+  writeError,
+  writeJson,
+  writeLine,
+} from "./output.js";
+import type { Runtime } from "./runtime.js";
+import {
+  type OptionSpec,
+  optionalString,
+  type ParsedArgs,
+  parseCommandArgs,
+  rejectExtraPositionals,
+} from "./usage.js";
+
+const optoutOptions: OptionSpec = {
+  scope: { type: "string" },
+  reason: { type: "string" },
+  config: { type: "string" },
+  json: { type: "boolean" },
+};
+
+/** Rules of each subcommand: whether it takes a number, and its options besides `--config`. */
+const subcommands: Record<string, { number: boolean; options: string[] }> = {
+  status: { number: true, options: ["scope", "json"] },
+  add: { number: true, options: ["scope", "reason", "json"] },
+  remove: { number: true, options: ["scope", "reason", "json"] },
+  history: { number: true, options: ["json"] },
+  list: { number: false, options: ["scope", "json"] },
+};
+
+/** One invocation of a subcommand, after its arguments were checked. */
+interface OptoutCall {
+  subcommand: string;
+  number: string | undefined;
+  scope: string | undefined;
+  reason: string | undefined;
+  json: boolean;
+}
+
+/** Runs `smsgate optout ...` and resolves with its exit code. */
+export async function runOptout(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, optoutOptions, "optout");
+  const call = checkCall(args);
+
+  try {
+    return await withRuntime(optionalString(args, "config"), io, (runtime) =>
+      dispatch(runtime, call, io),
+    );
+  } catch (error) {
+    return reportError(io, error);
+  }
+}
+
+function checkCall(args: ParsedArgs): OptoutCall {
+  const [subcommand, number] = args.positionals;
+
+  if (subcommand === undefined) {
+    throw new UsageError("missing subcommand; use status, add, remove, history or list", "optout");
+  }
+
+  const rules = subcommands[subcommand];
+
+  if (rules === undefined) {
+    throw new UsageError(`unknown subcommand ${JSON.stringify(subcommand)}`, "optout");
+  }
+
+  if (rules.number && number === undefined) {
+    throw new UsageError(`missing phone number: smsgate optout ${subcommand} NUMBER`, "optout");
+  }
+
+  rejectExtraPositionals(args.positionals, rules.number ? 2 : 1, "optout");
+  rejectForeignOptions(args, subcommand, rules.options);
+
+  return {
+    subcommand,
+    number,
+    scope: optionalString(args, "scope"),
+    reason: optionalString(args, "reason"),
+    json: args.values.json === true,
+  };
+}
+
+function rejectForeignOptions(args: ParsedArgs, subcommand: string, allowed: string[]): void {
+  for (const [name, value] of Object.entries(args.values)) {
+    if (value === undefined || name === "config" || name === "help") {
+      continue;
+    }
+
+    if (!allowed.includes(name)) {
+      throw new UsageError(`option --${name} does not apply to "optout ${subcommand}"`, "optout");
+    }
+  }
+}
+
+async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<number> {
+  const region = runtime.config.defaultRegion;
+  const phone =
+    call.number === undefined
+      ? undefined
+      : normalizeRecipient(call.number, { defaultRegion: region }).value;
+  const scope = normalizeScope(call.scope, region);
+  const { store } = runtime;
+
+  switch (call.subcommand) {
+    case "status":
+      return printStatus(io, await store.getState(phone ?? "", scope), call.json);
+    case "add":
+      return recordManual(io, store, manualEvent(phone ?? "", "opt-out", scope, call), call);
+    case "remove":
+      return recordManual(io, store, manualEvent(phone ?? "", "opt-in", scope, call), call);
+    case "history":
+      return printHistory(io, phone ?? "", await store.history(phone ?? ""), call.json);
+    default:
+      return printList(io, store.listOptedOut(scope), scope, call.json);
+  }
+}
+
+/** Normalises `--scope`: `*` stays, a number becomes E.164, other senders stay as given. */
+function normalizeScope(scope: string | undefined, region: CountryCode | undefined): string {
+  if (scope === undefined || scope === ALL_SENDERS) {
+    return ALL_SENDERS;
+  }
+
+  return parseSenderIdentity(scope, { defaultRegion: region }).value;
+}
+
+function manualEvent(
+  phone: string,
+  action: ConsentAction,
+  scope: string,
+  call: OptoutCall,
+): ConsentEvent {
+  return {
+    id: `manual:${randomUUID()}`,
+    phone,
+    action,
+    sender: scope,
+    source: "manual",
+    // NOTE: consent events have no field for an operator's note, so `--reason` is kept
+    // in `text`, which otherwise contains the text of a reply.
+    text: call.reason,
+    occurredAt: new Date(),
+  };
+}
+
+async function recordManual(
+  io: CliIo,
+  store: OptOutStore,
+  event: ConsentEvent,
+  call: OptoutCall,
+): Promise<number> {
+  await store.record(event);
+
+  const state = await store.getState(event.phone, event.sender);
+
+  if (call.json) {
+    writeJson(io.stdout, { event, state: stateJson(state) });
+
+    return ExitCode.ok;
+  }
+
+  const verb = event.action === "opt-out" ? "an opt-out" : "an opt-in";
+
+  writeLine(io.stdout, `Recorded ${verb} for ${event.phone} (scope ${event.sender}).`);
+  writeLine(io.stdout, describeState(state));
+
+  return ExitCode.ok;
+}
+
+/** Converts a state to the object that `optout status --json` and `optout list --json` print. */
+export function stateJson(state: ConsentState): Record<string, unknown> {
+  const last = state.lastEvent;
+
+  return {
+    phone: state.phone,
+    optedOut: state.optedOut,
+    scope: state.scope,
+    since: last?.occurredAt.toISOString() ?? null,
+    source: last?.source ?? null,
+    sender: last?.sender ?? null,
+    provider: last?.provider ?? null,
+    keyword: last?.keyword ?? null,
+  };
+}
+
+function printStatus(io: CliIo, state: ConsentState, json: boolean): number {
+  if (json) {
+    writeJson(io.stdout, stateJson(state));
+  } else {
+    writeLine(io.stdout, describeState(state));
+  }
+
+  return ExitCode.ok;
+}
+
+function describeState(state: ConsentState): string {
+  const verdict = state.optedOut ? "is opted out" : "is not opted out";
+  const head = `${state.phone} ${verdict} (scope ${state.scope})`;
+  const last = state.lastEvent;
+
+  if (last === undefined) {
+    return `${head}; no consent events are recorded.`;
+  }
+
+  return `${head} since ${last.occurredAt.toISOString()}, by ${describeEvent(last)}.`;
+}
+
+function describeEvent(event: ConsentEvent): string {
+  const parts = [`${event.action} event from ${event.source}`];
+
+  if (event.keyword !== undefined) {
+    parts.push(`keyword ${event.keyword}`);
+  }
+
+  if (event.providerCode !== undefined) {
+    parts.push(`code ${event.providerCode}`);
+  }
+
+  if (event.provider !== undefined) {
+    parts.push(`provider ${event.provider}`);
+  }
+
+  parts.push(`sender ${event.sender}`);
+
+  return parts.join(", ");
+}
+
+function printHistory(
+  io: CliIo,
+  phone: string,
+  events: readonly ConsentEvent[],
+  json: boolean,
+): number {
+  if (json) {
+    writeJson(io.stdout, events);
+
+    return ExitCode.ok;
+  }
+
+  if (events.length === 0) {
+    writeLine(io.stdout, `No consent events are recorded for ${phone}.`);
+
+    return ExitCode.ok;
+  }
+
+  const header = ["TIME", "ACTION", "SENDER", "SOURCE", "PROVIDER", "KEYWORD/CODE", "TEXT"];
+  const rows = events.map((event) => [
+    event.occurredAt.toISOString(),
+    event.action,
+    event.sender,
+    event.source,
+    event.provider ?? "-",
+    event.keyword ?? event.providerCode ?? "-",
+    event.text === undefined ? "-" : JSON.stringify(event.text),
+  ]);
+
+  for (const line of formatTable([header, ...rows])) {
+    writeLine(io.stdout, line);
+  }
+
+  return ExitCode.ok;
+}
+
+/**
+ * Streams the opted-out numbers: one JSON object per line with `--json`, else one text
+ * line per number. Nothing is buffered, so long lists start printing at once.
+ */
+async function printList(
+  io: CliIo,
+  states: AsyncIterable<ConsentState>,
+  scope: string,
+  json: boolean,
+): Promise<number> {
+  let count = 0;
+
+  for await (const state of states) {
+    if (json) {
+      writeJson(io.stdout, stateJson(state));
+    } else {
+      writeLine(io.stdout, listLine(state));
+    }
+
+    count += 1;
+  }
+
+  if (!json && count === 0) {
+    writeLine(io.stdout, `No numbers are opted out (scope ${scope}).`);
+  }
+
+  return ExitCode.ok;
+}
+
+function listLine(state: ConsentState): string {
+  const last = state.lastEvent;
+  const since = last?.occurredAt.toISOString() ?? "-";
+
+  return [state.phone.padEnd(16), since, last?.source ?? "-", last?.sender ?? "-"].join("  ");
+}
+
+function reportError(io: CliIo, error: unknown): number {
+  if (isInvalidPhoneNumberError(error)) {
+    writeError(
+      io,
+      `${error.message}. Write numbers in E.164 form, such as +12025550143, ` +
+        "or set defaultRegion in the configuration for national numbers.",
+    );
+
+    return ExitCode.usage;
+  }
+
+  if (isConfigError(error)) {
+    writeError(io, `invalid configuration: ${error.message}`);
+
+    return ExitCode.usage;
+  }
+
+  writeError(io, describeFailure(error));
+
+  return ExitCode.failure;
+}

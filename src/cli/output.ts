@@ -1,0 +1,86 @@
+/**
+ * Printing for the CLI commands: human-readable lines or JSON, and the exit codes every
+ * command shares.
+ */
+
+/** Somewhere text can be written, such as `process.stdout` or a buffer in a test. */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** The output streams a command writes to. Commands never touch `process` directly. */
+export interface CliIo {
+  stdout: TextSink;
+  stderr: TextSink;
+  /** Environment the configuration reads; `process.env` when absent. */
+  env?: Record<string, string | undefined> | undefined;
+}
+
+/** Exit codes of every command. Scripts may rely on them. */
+export const ExitCode = {
+  /** The command did what was asked. */
+  ok: 0,
+  /** Anything else failed, such as the store being unavailable. */
+  failure: 1,
+  /** Invalid usage or configuration, including an invalid phone number. */
+  usage: 2,
+  /** The recipient has opted out, so the message was not sent. */
+  optedOut: 3,
+  /** The provider rejected the message for a reason other than an opt-out. */
+  rejected: 4,
+} as const;
+
+/** One of the values of {@link ExitCode}. */
+export type ExitCodeValue = (typeof ExitCode)[keyof typeof ExitCode];
+
+/** Raised for invalid command-line usage; the CLI prints the message and exits 2. */
+export class UsageError extends Error {
+  /** The command whose usage text should be pointed to, such as `optout add`. */
+  readonly command: string | undefined;
+
+  constructor(message: string, command?: string) {
+    super(message);
+    this.name = "UsageError";
+    this.command = command;
+  }
+}
+
+/** Writes one line to a sink. */
+export function writeLine(sink: TextSink, text = ""): void {
+  sink.write(`${text}\n`);
+}
+
+/** Writes a value as one line of JSON, with dates as ISO 8601 strings. */
+export function writeJson(sink: TextSink, value: unknown): void {
+  writeLine(sink, JSON.stringify(value));
+}
+
+/** Writes an error message to stderr, prefixed with the program name. */
+export function writeError(io: CliIo, message: string): void {
+  writeLine(io.stderr, `smsgate: ${message}`);
+}
+
+/**
+ * Formats rows as columns separated by two spaces, each as wide as its widest cell.
+ * The last column is not padded.
+ */
+export function formatTable(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows) {
+    row.forEach((cell, index) => {
+      widths[index] = Math.max(widths[index] ?? 0, cell.length);
+    });
+  }
+
+  return rows.map((row) =>
+    row
+      .map((cell, index) => (index === row.length - 1 ? cell : cell.padEnd(widths[index] ?? 0)))
+      .join("  ")
+      .trimEnd(),
+  );
+}
+
+/** Returns the message of an error, or the value as text when it is not an `Error`. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

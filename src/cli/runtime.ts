@@ -1,0 +1,214 @@
+/**
+ * Wires a validated configuration into a running gateway: opens the store, builds the
+ * providers (or the loopback provider of development mode) and the {@link Gateway}.
+ * `serve`, `send` and `optout` all use it, also at the same time on one SQLite file.
+ */
+
+import { randomBytes } from "node:crypto";
+import { resolve } from "node:path";
+import type { CountryCode } from "libphonenumber-js";
+import { twilio } from "../../providers/twilio/index.js";
+import { MemoryOptOutStore } from "../consent/memory.js";
+import type { OptOutStore, OutboxStore } from "../consent/types.js";
+import { ConfigError } from "../errors.js";
+import { Gateway } from "../gateway/gateway.js";
+import { type Logger, silentLogger } from "../logger.js";
+import type { Provider } from "../provider.js";
+import { openSqliteStore } from "../stores/sqlite.js";
+import type { SmsgateConfig } from "./config.js";
+import { isDevMode, loadOrCreateDevSecrets } from "./dev.js";
+import { createLoopbackProvider } from "./loopback.js";
+
+/** What development mode set up; absent when a provider is configured. */
+export interface DevInfo {
+  /** The development secrets file (`<store path>.dev.json`). */
+  secretsPath: string;
+  /** True when this start generated the secrets file. */
+  secretsCreated: boolean;
+  /** The JSON Lines file the loopback provider appends sends to. */
+  loopbackPath: string;
+  /** The development account SID; webhooks must carry it as `AccountSid`. */
+  accountSid: string;
+}
+
+/** The store of a runtime: every store the CLI opens also has an outbox. */
+export type RuntimeStore = OptOutStore & Partial<OutboxStore>;
+
+/** A configuration turned into live objects. Close it when done. */
+export interface Runtime {
+  config: SmsgateConfig;
+  gateway: Gateway;
+  store: RuntimeStore;
+  providers: Provider[];
+  dev: DevInfo | undefined;
+  /** Absolute path of the SQLite file, or undefined for the memory store. */
+  storePath: string | undefined;
+  /** Closes the providers' connections, then the store. Calling it again is harmless. */
+  close(): Promise<void>;
+}
+
+/** Options of {@link createRuntime}. */
+export interface RuntimeOptions {
+  /** Receives the gateway's diagnostics. @default a logger that discards everything */
+  logger?: Logger | undefined;
+  /** Directory relative store paths are resolved against. @default process.cwd() */
+  cwd?: string | undefined;
+}
+
+// In development mode with the memory store, the secrets and loopback files still need a
+// place that `smsgate simulate` finds, so they go beside the default database path.
+const defaultStoreFile = "smsgate.db";
+
+/** Opens the configured store; the SQLite file's directory is created when missing. */
+function openStore(config: SmsgateConfig, cwd: string): [RuntimeStore, string | undefined] {
+  if (config.store.type === "memory") {
+    return [new MemoryOptOutStore(), undefined];
+  }
+
+  const path = resolve(cwd, config.store.path);
+  const store = openSqliteStore({
+    path,
+    ...(config.store.busyTimeoutMs === undefined
+      ? {}
+      : { busyTimeoutMs: config.store.busyTimeoutMs }),
+  });
+  return [store, path];
+}
+
+/** Builds the configured providers, in configuration order. */
+function buildProviders(config: SmsgateConfig, logger: Logger): Provider[] {
+  const twilioConfig = config.providers?.twilio;
+  if (!twilioConfig) {
+    return [];
+  }
+
+  let authToken = twilioConfig.authToken ?? "";
+  if (authToken === "") {
+    // Only reachable with insecureSkipSignatureVerification, which the schema requires
+    // for a missing token. Sends then fail authentication at Twilio.
+    authToken = `unset-${randomBytes(16).toString("hex")}`;
+    logger.warn(
+      { option: "providers.twilio.authToken" },
+      "No Twilio auth token is configured: sends through Twilio will fail authentication",
+    );
+  }
+
+  const provider = twilio(
+    {
+      accountSid: twilioConfig.accountSid,
+      authToken,
+      from: twilioConfig.from,
+      messagingServiceSid: twilioConfig.messagingServiceSid,
+      apiBaseUrl: twilioConfig.apiBaseUrl,
+    },
+    "providers.twilio",
+  );
+  return [provider];
+}
+
+/** Sets up the loopback provider and its secrets for development mode. */
+async function setUpDevMode(
+  storePath: string | undefined,
+  cwd: string,
+): Promise<{ provider: Provider; dev: DevInfo }> {
+  const base = storePath ?? resolve(cwd, defaultStoreFile);
+  const loaded = await loadOrCreateDevSecrets(base);
+  const provider = createLoopbackProvider({ storePath: base, secrets: loaded.secrets });
+
+  const dev: DevInfo = {
+    secretsPath: loaded.path,
+    secretsCreated: loaded.created,
+    loopbackPath: provider.filePath,
+    accountSid: loaded.secrets.twilio.accountSid,
+  };
+  return { provider, dev };
+}
+
+function hasOutbox(store: RuntimeStore): store is OptOutStore & OutboxStore {
+  return (
+    typeof store.claimOutbox === "function" &&
+    typeof store.completeOutbox === "function" &&
+    typeof store.retryOutbox === "function"
+  );
+}
+
+/** Closes providers that were built before a later step failed. */
+async function closeProviders(providers: readonly Provider[]): Promise<void> {
+  await Promise.allSettled(providers.map((provider) => provider.close?.()));
+}
+
+/**
+ * Opens the store, builds the providers and the gateway. Without any provider in the
+ * configuration, runs in development mode: webhooks are verified with a development
+ * token kept in `<store path>.dev.json`, and sends go to `<store path>.loopback.jsonl`.
+ *
+ * @throws {ConfigError} when a provider's options are invalid, or when `forward` is set
+ *   and the store has no outbox.
+ * @throws {StoreError} when the store cannot be opened.
+ */
+export async function createRuntime(
+  config: SmsgateConfig,
+  options: RuntimeOptions = {},
+): Promise<Runtime> {
+  const cwd = options.cwd ?? process.cwd();
+  const logger = options.logger ?? silentLogger;
+  const [store, storePath] = openStore(config, cwd);
+  const providers: Provider[] = [];
+
+  try {
+    if (config.forward && !hasOutbox(store)) {
+      throw new ConfigError("forward", "the configured store has no outbox to forward from");
+    }
+
+    let dev: DevInfo | undefined;
+    if (isDevMode(config)) {
+      const devMode = await setUpDevMode(storePath, cwd);
+      providers.push(devMode.provider);
+      dev = devMode.dev;
+    } else {
+      providers.push(...buildProviders(config, logger));
+    }
+
+    const gateway = new Gateway({
+      providers,
+      store,
+      defaultRegion: config.defaultRegion as CountryCode | undefined,
+      optOutScope: config.optOutScope,
+      keywords: { yesIsOptIn: config.keywords.yesIsOptIn },
+      publicUrl: config.publicUrl,
+      replies: config.replies,
+      forwardEvents: Boolean(config.forward),
+      insecureSkipSignatureVerification: config.insecureSkipSignatureVerification,
+      logger,
+    });
+
+    return {
+      config,
+      gateway,
+      store,
+      providers,
+      dev,
+      storePath,
+      close: closeOnce(gateway, store),
+    };
+  } catch (error) {
+    await closeProviders(providers);
+    await store.close();
+    throw error;
+  }
+}
+
+/** Returns a close function that closes the gateway, then the store, only once. */
+function closeOnce(gateway: Gateway, store: OptOutStore): () => Promise<void> {
+  let closing: Promise<void> | undefined;
+  return () => {
+    closing ??= (async () => {
+      try {
+        await gateway.close();
+      } finally {
+        await store.close();
+      }
+    })();
+    return closing;
+  };
+}

@@ -1,0 +1,259 @@
+/**
+ * `smsgate send`: sends one message through the gateway's opt-out guard and reports the
+ * outcome as text or JSON, with an exit code per outcome.
+ */
+
+import { ALL_SENDERS } from "../consent/types.js";
+import {
+  isConfigError,
+  isConsentCheckError,
+  isInvalidPhoneNumberError,
+  isInvalidRequestError,
+  isProviderError,
+  isRecipientOptedOutError,
+  type ProviderError,
+} from "../errors.js";
+import type { SendRequest } from "../gateway/types.js";
+import { normalizeRecipient } from "../phone/index.js";
+import type { SendResult } from "../provider.js";
+import { describeFailure, withRuntime } from "./context.js";
+import { type CliIo, ExitCode, writeJson, writeLine } from "./output.js";
+import type { Runtime } from "./runtime.js";
+import {
+  type OptionSpec,
+  optionalString,
+  parseCommandArgs,
+  rejectExtraPositionals,
+  requireString,
+  stringList,
+} from "./usage.js";
+
+const sendOptions: OptionSpec = {
+  to: { type: "string" },
+  body: { type: "string" },
+  from: { type: "string" },
+  provider: { type: "string" },
+  "media-url": { type: "string", multiple: true },
+  config: { type: "string" },
+  json: { type: "boolean" },
+};
+
+/** Outcome of `smsgate send`, printed as is by `--json`. */
+export interface SendOutcome {
+  status: "sent" | "opted-out" | "rejected" | "invalid" | "error";
+  /** The recipient: normalised to E.164 when that step was reached, else as given. */
+  to: string;
+  provider: string | null;
+  messageId: string | null;
+  /** Normalised reason of a provider rejection, such as `invalid-recipient`. */
+  reason: string | null;
+  /** The provider's own error code, such as `21610`. */
+  code: string | null;
+  message: string;
+}
+
+const exitCodes: Record<SendOutcome["status"], number> = {
+  sent: ExitCode.ok,
+  "opted-out": ExitCode.optedOut,
+  rejected: ExitCode.rejected,
+  invalid: ExitCode.usage,
+  error: ExitCode.failure,
+};
+
+/** Runs `smsgate send` and resolves with its exit code. */
+export async function runSend(argv: string[], io: CliIo): Promise<number> {
+  const args = parseCommandArgs(argv, sendOptions, "send");
+
+  rejectExtraPositionals(args.positionals, 0, "send");
+
+  const mediaUrls = stringList(args, "media-url");
+  const request: SendRequest = {
+    to: requireString(args, "to", "send"),
+    body: mediaUrls.length > 0 ? (optionalString(args, "body") ?? "") : requireBody(args),
+    from: optionalString(args, "from"),
+    provider: optionalString(args, "provider"),
+    mediaUrls: mediaUrls.length > 0 ? mediaUrls : undefined,
+  };
+
+  const { outcome, exitCode } = await sendOnce(optionalString(args, "config"), io, request);
+
+  printOutcome(io, outcome, args.values.json === true);
+
+  return exitCode;
+}
+
+function requireBody(args: Parameters<typeof requireString>[0]): string {
+  return requireString(args, "body", "send");
+}
+
+async function sendOnce(
+  configPath: string | undefined,
+  io: CliIo,
+  request: SendRequest,
+): Promise<{ outcome: SendOutcome; exitCode: number }> {
+  try {
+    const result = await withRuntime(configPath, io, (runtime) => sendAndConfirm(runtime, request));
+
+    return { outcome: sentOutcome(result), exitCode: ExitCode.ok };
+  } catch (error) {
+    const outcome = failedOutcome(error, request);
+    const exitCode = isConfigError(error) ? ExitCode.usage : exitCodes[outcome.status];
+
+    return { outcome, exitCode };
+  }
+}
+
+/** Raised in place of an opt-out refusal whose consent event is missing from the store. */
+class UnrecordedRefusal extends Error {
+  readonly refusal: ProviderError;
+
+  constructor(refusal: ProviderError) {
+    super(refusal.message);
+    this.refusal = refusal;
+  }
+}
+
+/**
+ * Sends, and after an opt-out refusal reads the store back, so that the output states
+ * whether the opt-out was recorded rather than assuming it.
+ */
+async function sendAndConfirm(runtime: Runtime, request: SendRequest): Promise<SendResult> {
+  try {
+    return await runtime.gateway.send(request);
+  } catch (error) {
+    if (isProviderError(error) && error.reason === "opted-out") {
+      const recorded = await isRecorded(runtime, request.to);
+
+      throw recorded ? error : new UnrecordedRefusal(error);
+    }
+
+    throw error;
+  }
+}
+
+async function isRecorded(runtime: Runtime, to: string): Promise<boolean> {
+  try {
+    const phone = normalizeRecipient(to, { defaultRegion: runtime.config.defaultRegion }).value;
+
+    return await runtime.store.isOptedOut(phone, ALL_SENDERS);
+  } catch {
+    return false;
+  }
+}
+
+function sentOutcome(result: SendResult): SendOutcome {
+  return {
+    status: "sent",
+    to: result.to,
+    provider: result.provider,
+    messageId: result.messageId,
+    reason: null,
+    code: null,
+    message:
+      `Sent to ${result.to} through ${result.provider}: ` +
+      `message ${result.messageId}, status ${result.status}.`,
+  };
+}
+
+/** Classifies an error of a send by its type guard. */
+export function failedOutcome(error: unknown, request: SendRequest): SendOutcome {
+  const base = {
+    to: request.to,
+    provider: request.provider ?? null,
+    messageId: null,
+    reason: null,
+    code: null,
+  };
+
+  if (isRecipientOptedOutError(error)) {
+    return {
+      ...base,
+      status: "opted-out",
+      to: error.to,
+      message:
+        `Not sent: ${error.to} has opted out (scope ${error.scope}), ` +
+        "so the message was refused before it reached the provider.",
+    };
+  }
+
+  if (isProviderError(error)) {
+    return providerOutcome(error, request, true);
+  }
+
+  if (error instanceof UnrecordedRefusal) {
+    return providerOutcome(error.refusal, request, false);
+  }
+
+  if (isInvalidPhoneNumberError(error)) {
+    return {
+      ...base,
+      status: "invalid",
+      message:
+        `Not sent: ${error.message}. Write the number in E.164 form, such as ` +
+        "+12025550143, or set defaultRegion in the configuration for national numbers.",
+    };
+  }
+
+  if (isInvalidRequestError(error)) {
+    return { ...base, status: "invalid", message: `Not sent: ${error.message}.` };
+  }
+
+  if (isConfigError(error)) {
+    return { ...base, status: "error", message: `Invalid configuration: ${error.message}` };
+  }
+
+  if (isConsentCheckError(error)) {
+    const cause = error.cause === undefined ? "" : ` Cause: ${describeFailure(error.cause)}`;
+
+    return { ...base, status: "error", message: `Not sent: ${error.message}.${cause}` };
+  }
+
+  return { ...base, status: "error", message: `Not sent: ${describeFailure(error)}` };
+}
+
+function providerOutcome(
+  error: ProviderError,
+  request: SendRequest,
+  recorded: boolean,
+): SendOutcome {
+  const code = error.providerCode ?? null;
+  const codeText = code === null ? "" : `, code ${code}`;
+  const base = {
+    to: request.to,
+    provider: error.provider,
+    messageId: null,
+    reason: error.reason,
+    code,
+  };
+
+  if (error.reason === "opted-out") {
+    return {
+      ...base,
+      status: "opted-out",
+      message:
+        `Not sent: ${error.provider} rejected the message because the recipient ` +
+        `has opted out at the provider (reason opted-out${codeText}). ` +
+        (recorded
+          ? "The opt-out is now recorded, so later sends are refused before the provider."
+          : "Recording the opt-out failed; check that the store is writable."),
+    };
+  }
+
+  return {
+    ...base,
+    status: "rejected",
+    message:
+      `Not sent: ${error.provider} rejected the message ` +
+      `(reason ${error.reason}${codeText}): ${error.message}`,
+  };
+}
+
+function printOutcome(io: CliIo, outcome: SendOutcome, json: boolean): void {
+  if (json) {
+    writeJson(io.stdout, outcome);
+
+    return;
+  }
+
+  writeLine(outcome.status === "sent" ? io.stdout : io.stderr, outcome.message);
+}

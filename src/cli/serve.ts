@@ -1,0 +1,172 @@
+/**
+ * The `serve` command: loads the configuration, starts the webhook server and the
+ * forwarding worker, and shuts both down on SIGTERM or SIGINT.
+ */
+
+import { constants } from "node:os";
+import { parseArgs } from "node:util";
+import type { Logger } from "../logger.js";
+import { loadConfig, type SmsgateConfig } from "./config.js";
+import { reportStartupError } from "./context.js";
+import { type Forwarder, startForwarder } from "./forward.js";
+import { createLogger } from "./log.js";
+import { type CliIo, ExitCode, UsageError } from "./output.js";
+import { createRuntime, type Runtime } from "./runtime.js";
+import { type RunningServer, startServer } from "./server.js";
+
+/** Extra controls of {@link runServe}, for embedding and tests. */
+export interface ServeControls {
+  /** Aborting it shuts the server down as SIGTERM does. */
+  shutdownSignal?: AbortSignal | undefined;
+  /** Called once the server listens. */
+  onListening?: ((server: RunningServer) => void) | undefined;
+}
+
+function parseServeArgs(argv: string[]): { config: string | undefined } {
+  try {
+    const { values } = parseArgs({
+      args: argv,
+      options: { config: { type: "string", short: "c" } },
+      strict: true,
+      allowPositionals: false,
+    });
+    return { config: values.config };
+  } catch (error) {
+    throw new UsageError((error as Error).message, "serve");
+  }
+}
+
+/** Starts the forwarding worker when `forward` is configured; it wakes after every commit. */
+function startForwarding(runtime: Runtime, logger: Logger): Forwarder | undefined {
+  const forward = runtime.config.forward;
+  const { store } = runtime;
+  if (!forward || !store.claimOutbox || !store.completeOutbox || !store.retryOutbox) {
+    return undefined;
+  }
+
+  const outbox = {
+    claimOutbox: store.claimOutbox.bind(store),
+    completeOutbox: store.completeOutbox.bind(store),
+    retryOutbox: store.retryOutbox.bind(store),
+  };
+  const forwarder = startForwarder(outbox, { ...forward, logger });
+
+  // Every gateway event follows a commit that may have written to the outbox.
+  const poke = (): void => forwarder.poke();
+  for (const event of ["inbound", "report", "opt-out", "opt-in", "help", "review"] as const) {
+    runtime.gateway.on(event, poke);
+  }
+
+  const target = new URL(forward.url);
+  logger.info(
+    { forwardTo: `${target.origin}${target.pathname}`, maxAttempts: forward.maxAttempts },
+    `Forwarding every webhook event to ${target.origin}${target.pathname}`,
+  );
+  return forwarder;
+}
+
+/** The first shutdown request, and a way to remove the signal handlers. */
+interface ShutdownWatch {
+  /** Resolves with `SIGTERM`, `SIGINT` or `abort`. */
+  requested: Promise<string>;
+  dispose(): void;
+}
+
+/** Waits for SIGTERM, SIGINT or the abort signal; a second signal exits at once. */
+function watchForShutdown(logger: Logger, controls: ServeControls): ShutdownWatch {
+  let received: string | undefined;
+  let resolveRequested: (signal: string) => void = () => {};
+  const requested = new Promise<string>((resolve) => {
+    resolveRequested = resolve;
+  });
+
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (received !== undefined) {
+      logger.warn({ signal }, "Second signal received; exiting without waiting");
+      process.exit(128 + (constants.signals[signal] ?? 0));
+    }
+
+    received = signal;
+    resolveRequested(signal);
+  };
+  const onAbort = (): void => resolveRequested("abort");
+
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  controls.shutdownSignal?.addEventListener("abort", onAbort, { once: true });
+  if (controls.shutdownSignal?.aborted) {
+    onAbort();
+  }
+
+  return {
+    requested,
+    dispose: () => {
+      process.off("SIGTERM", onSignal);
+      process.off("SIGINT", onSignal);
+      controls.shutdownSignal?.removeEventListener("abort", onAbort);
+    },
+  };
+}
+
+async function serveUntilStopped(
+  config: SmsgateConfig,
+  logger: Logger,
+  controls: ServeControls,
+): Promise<number> {
+  const runtime = await createRuntime(config, { logger });
+  const forwarder = startForwarding(runtime, logger);
+
+  let server: RunningServer;
+  try {
+    server = await startServer(runtime, { logger });
+  } catch (error) {
+    await forwarder?.stop();
+    await runtime.close();
+    throw error;
+  }
+
+  const shutdown = watchForShutdown(logger, controls);
+  controls.onListening?.(server);
+  const signal = await shutdown.requested;
+  logger.info({ signal }, "Shutting down: finishing requests in flight");
+
+  try {
+    await server.close();
+    await forwarder?.stop();
+    await runtime.close();
+  } finally {
+    // The handlers stay installed until here, so a second signal during the wait exits.
+    shutdown.dispose();
+  }
+
+  logger.info({}, "Shutdown complete");
+  return ExitCode.ok;
+}
+
+/**
+ * Runs `smsgate serve [--config FILE]` and resolves with the exit code once the server
+ * has shut down: 0 after a clean shutdown, 2 for an invalid configuration, 1 when the
+ * store cannot be opened or the address cannot be listened on.
+ */
+export async function runServe(
+  argv: string[],
+  io: CliIo,
+  controls: ServeControls = {},
+): Promise<number> {
+  const args = parseServeArgs(argv);
+
+  let config: SmsgateConfig;
+  try {
+    config = await loadConfig(args.config, io.env ?? process.env);
+  } catch (error) {
+    return reportStartupError(io, error);
+  }
+
+  const logger = createLogger({ destination: io.stdout });
+  try {
+    return await serveUntilStopped(config, logger, controls);
+  } catch (error) {
+    logger.error({ err: error }, "smsgate server failed to start");
+    return reportStartupError(io, error);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Help texts of the CLI commands and the argument parser they share.
+ */
+import { type ParseArgsConfig, parseArgs } from "node:util";
+import { UsageError } from "./output.js";
+
+/** Option definitions in the shape `node:util` `parseArgs` takes. */
+export type OptionSpec = NonNullable<ParseArgsConfig["options"]>;
+
+const configOption = `  --config FILE     Configuration file (JSON). Default: smsgate.config.json in the
+                    current directory if it exists, else development mode with
+                    smsgate.db in the current directory.`;
+
+const helpOption = "  -h, --help        Print this help and exit.";
+
+const mainUsage = `Usage: smsgate <command> [options]
+
+Commands:
+  serve       Start the webhook server.
+  send        Send one SMS through the opt-out guard.
+  optout      Show and edit the opt-out state of phone numbers.
+  simulate    Post a signed provider webhook to a running server.
+  help        Print help for a command.
+
+Options:
+  -h, --help     Print this help and exit.
+  -v, --version  Print the version and exit.
+
+Run "smsgate help <command>" for the options of one command.`;
+
+const serveUsage = `Usage: smsgate serve [--config FILE]
+
+Starts the webhook server. It receives provider webhooks on
+POST /webhooks/<provider>/inbound and POST /webhooks/<provider>/status,
+answers GET /healthz, and logs JSON lines to stdout. It stops on SIGINT or SIGTERM.
+
+Options:
+${configOption}
+${helpOption}`;
+
+const sendUsage = `Usage: smsgate send --to NUMBER --body TEXT [options]
+
+Sends one SMS, unless the recipient has opted out.
+
+Options:
+  --to NUMBER       Recipient phone number, in E.164 form (+12025550143), or in
+                    national form when the configuration sets defaultRegion.
+  --body TEXT       Message text.
+  --from SENDER     Sending number, short code or sender ID. Default: the
+                    provider's configured sender.
+  --provider NAME   Provider to send through, such as twilio. Default: the first
+                    configured provider.
+  --media-url URL   Media attachment URL; repeat for several.
+  --json            Print one JSON object with status, to, provider, messageId,
+                    reason, code and message instead of text.
+${configOption}
+${helpOption}
+
+Exit codes:
+  0  sent
+  1  another failure, such as the opt-out store being unavailable
+  2  invalid usage or configuration, or an invalid recipient number
+  3  the recipient has opted out (the message was not sent)
+  4  the provider rejected the message for another reason`;
+
+const optoutUsage = `Usage: smsgate optout <subcommand> [options]
+
+Subcommands:
+  status NUMBER     Print whether the number is opted out.
+  add NUMBER        Record a manual opt-out.
+  remove NUMBER     Record a manual opt-in.
+  history NUMBER    Print every consent event of the number, oldest first.
+  list              Print every number that is opted out.
+
+Options:
+  --scope SENDER    Sender whose opt-outs are read or written: a phone number,
+                    short code, sender ID or messaging service SID, or * for
+                    every sender. Default: *. Not used by history.
+  --reason TEXT     Note stored with the event (add and remove only).
+  --json            Print JSON: status prints one object; history prints one
+                    array; list prints one object per line (JSON Lines).
+${configOption}
+${helpOption}
+
+Numbers in national form need defaultRegion in the configuration.
+
+Exit codes:
+  0  success
+  1  another failure, such as the opt-out store being unavailable
+  2  invalid usage or configuration, or an invalid phone number`;
+
+const simulateUsage = `Usage:
+  smsgate simulate twilio inbound --from NUMBER --to NUMBER --body TEXT [options]
+  smsgate simulate twilio status --message-id SID --status STATUS [options]
+
+Posts a webhook signed with X-Twilio-Signature exactly as Twilio signs it, then
+prints the HTTP status and the response body. The signature covers publicUrl
+followed by the request path when the configuration sets publicUrl, else the
+target URL. The auth token is providers.twilio.authToken or, in development
+mode, the development token beside the store.
+
+Options for inbound:
+  --from NUMBER                  Number of the person replying.
+  --to NUMBER                    Number that received the reply.
+  --body TEXT                    Text of the reply, such as STOP.
+  --message-id SID               MessageSid. Default: a new random SM... SID.
+  --opt-out-type TYPE            OptOutType field, as Twilio Advanced Opt-Out
+                                 sends it: STOP, START or HELP. Default: none.
+  --messaging-service-sid SID    MessagingServiceSid field (MG...). Default: none.
+
+Options for status:
+  --message-id SID               MessageSid of the message the report is about.
+  --status STATUS                MessageStatus, such as delivered or failed.
+  --error-code CODE              ErrorCode, such as 21610. Default: none.
+  --from NUMBER                  From field (the sender). Default: none.
+  --to NUMBER                    To field (the recipient). Default: none.
+
+Options for both:
+  --url URL                      Where to post. Default: the local server,
+                                 http://<listen.host>:<listen.port>/webhooks/twilio/<kind>.
+${configOption}
+${helpOption}
+
+Exit codes:
+  0  the server answered with a 2xx status
+  1  the server answered with another status, or could not be reached
+  2  invalid usage or configuration`;
+
+const usageTexts: Record<string, string> = {
+  "": mainUsage,
+  serve: serveUsage,
+  send: sendUsage,
+  optout: optoutUsage,
+  simulate: simulateUsage,
+};
+
+/** Names of the commands that have a help text. */
+export const commandNames = ["serve", "send", "optout", "simulate", "help"] as const;
+
+/**
+ * Returns the help text of a command (the first word of it counts), or the main usage
+ * when `command` is empty. Returns `undefined` for an unknown command.
+ */
+export function usageText(command = ""): string | undefined {
+  const name = command.split(" ")[0] ?? "";
+
+  return name === "help" ? mainUsage : usageTexts[name];
+}
+
+/** The options and positionals that {@link parseCommandArgs} returns. */
+export interface ParsedArgs {
+  values: Record<string, string | boolean | string[] | undefined>;
+  positionals: string[];
+}
+
+/**
+ * Parses a command's arguments strictly: an unknown option, a missing value or an
+ * option given twice raises a {@link UsageError} that names it.
+ */
+export function parseCommandArgs(
+  argv: readonly string[],
+  options: OptionSpec,
+  command: string,
+): ParsedArgs {
+  let parsed: ParsedArgs;
+
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...options, help: { type: "boolean", short: "h" } },
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    });
+  } catch (error) {
+    throw new UsageError(describeParseError(error, command), command);
+  }
+
+  rejectRepeatedOptions(parsed as ParsedWithTokens, options, command);
+
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+interface ParsedWithTokens extends ParsedArgs {
+  tokens?: Array<{ kind: string; name?: string; rawName?: string }>;
+}
+
+function rejectRepeatedOptions(
+  parsed: ParsedWithTokens,
+  options: OptionSpec,
+  command: string,
+): void {
+  const seen = new Set<string>();
+
+  for (const token of parsed.tokens ?? []) {
+    if (token.kind !== "option" || token.name === undefined) {
+      continue;
+    }
+
+    const repeatable = options[token.name]?.multiple === true;
+
+    if (seen.has(token.name) && !repeatable) {
+      throw new UsageError(`option --${token.name} is given more than once`, command);
+    }
+
+    seen.add(token.name);
+  }
+}
+
+function describeParseError(error: unknown, command: string): string {
+  const code = (error as { code?: string }).code;
+  const message = error instanceof Error ? error.message : String(error);
+  const quoted = /'([^']+)'/.exec(message)?.[1] ?? "";
+
+  if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    return `unknown option ${quoted} for "smsgate ${command}"`;
+  }
+
+  if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const name = quoted.split(" ")[0] ?? quoted;
+
+    if (message.includes("ambiguous")) {
+      return `option ${name} needs a value; write ${name}=VALUE for a value that starts with -`;
+    }
+
+    return message.includes("argument missing")
+      ? `option ${name} needs a value`
+      : `option ${name} does not take a value`;
+  }
+
+  return message;
+}
+
+/** Returns a string option, raising a {@link UsageError} when it is missing or empty. */
+export function requireString(args: ParsedArgs, name: string, command: string): string {
+  const value = args.values[name];
+
+  if (typeof value !== "string" || value === "") {
+    throw new UsageError(`missing required option --${name}`, command);
+  }
+
+  return value;
+}
+
+/** Returns a string option, or `undefined` when it was not given. */
+export function optionalString(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+
+  return typeof value === "string" ? value : undefined;
+}
+
+/** Returns a repeatable string option as an array, empty when it was not given. */
+export function stringList(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+
+  return Array.isArray(value) ? value : [];
+}
+
+/** Raises a {@link UsageError} when more positionals were given than a command takes. */
+export function rejectExtraPositionals(
+  positionals: readonly string[],
+  max: number,
+  command: string,
+): void {
+  const extra = positionals[max];
+
+  if (extra !== undefined) {
+    throw new UsageError(`unexpected argument ${JSON.stringify(extra)}`, command);
+  }
+}

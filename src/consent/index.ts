@@ -1,0 +1,33 @@
+/**
+ * The consent model: event and store types, the pure logic that derives state from events,
+ * and the in-memory store.
+ *
+ * @module
+ */
+
+export { MemoryOptOutStore } from "./memory.js";
+export {
+  compareEventPositions,
+  consentActions,
+  consentSources,
+  copyConsentEvent,
+  deriveConsentState,
+  type EventPosition,
+  eventMatchesScope,
+  findDecidingEvent,
+  INVALID_CONSENT_EVENT,
+  InvalidConsentEventError,
+  isInvalidConsentEventError,
+  isNewerPosition,
+  positionOf,
+  resolveScope,
+  type SequencedEvent,
+  validateConsentEvent,
+  validateOutboxClaim,
+  validateOutboxId,
+  validateOutboxRetry,
+  validatePhone,
+  validatePhoneList,
+  validateWebhookReceipt,
+} from "./state.js";
+export * from "./types.js";

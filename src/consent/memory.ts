@@ -1,0 +1,243 @@
+/**
+ * An in-memory consent store for tests, development and single short-lived processes.
+ * It follows the same semantics as the durable stores, but everything is lost when the
+ * process exits, so it must not back a production gateway.
+ */
+
+import { StoreError } from "../errors.js";
+import {
+  copyConsentEvent,
+  deriveConsentState,
+  resolveScope,
+  type SequencedEvent,
+  validateConsentEvent,
+  validateOutboxClaim,
+  validateOutboxId,
+  validateOutboxRetry,
+  validatePhone,
+  validatePhoneList,
+  validateWebhookReceipt,
+} from "./state.js";
+import type {
+  CommitResult,
+  ConsentEvent,
+  ConsentState,
+  OptOutStore,
+  OutboxEntry,
+  OutboxMessage,
+  OutboxStore,
+  RecordResult,
+  WebhookReceipt,
+} from "./types.js";
+
+interface OutboxRow {
+  message: OutboxMessage;
+  createdAt: number;
+  notBefore: number;
+  leaseExpiresAt: number;
+  attempts: number;
+  lastError: string | undefined;
+}
+
+/**
+ * Keeps the consent log, webhook receipts and outbox in process memory.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryOptOutStore();
+ * await store.record(event);
+ * await store.isOptedOut("+12025550143"); // true after an opt-out
+ * ```
+ */
+export class MemoryOptOutStore implements OptOutStore, OutboxStore {
+  readonly #eventIds = new Set<string>();
+  readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
+  readonly #receiptIds = new Set<string>();
+  readonly #outbox = new Map<string, OutboxRow>();
+  #nextSeq = 1;
+  #closed = false;
+
+  /** Appends an event unless one with the same id exists. */
+  async record(event: ConsentEvent): Promise<RecordResult> {
+    this.#assertOpen("record");
+    validateConsentEvent(event);
+
+    return { recorded: this.#append(event) };
+  }
+
+  /** Checks whether the number is opted out in `scope` (default `*`). */
+  async isOptedOut(phone: string, scope?: string): Promise<boolean> {
+    return (await this.getState(phone, scope)).optedOut;
+  }
+
+  /** Returns the numbers among `phones` that are opted out in `scope`. */
+  async filterOptedOut(phones: readonly string[], scope?: string): Promise<Set<string>> {
+    this.#assertOpen("filterOptedOut");
+    validatePhoneList(phones);
+    const resolved = resolveScope(scope);
+
+    const optedOut = new Set<string>();
+    for (const phone of phones) {
+      if (this.#state(phone, resolved).optedOut) {
+        optedOut.add(phone);
+      }
+    }
+
+    return optedOut;
+  }
+
+  /** Reads the current state of one number in `scope` (default `*`). */
+  async getState(phone: string, scope?: string): Promise<ConsentState> {
+    this.#assertOpen("getState");
+    validatePhone(phone);
+
+    return this.#state(phone, resolveScope(scope));
+  }
+
+  /** Returns every event of a number, oldest first in commit order. */
+  async history(phone: string): Promise<ConsentEvent[]> {
+    this.#assertOpen("history");
+    validatePhone(phone);
+
+    const events = this.#eventsByPhone.get(phone) ?? [];
+    return events.map((stored) => copyConsentEvent(stored.event));
+  }
+
+  /** Streams the state of every opted-out number in `scope` (default `*`), by phone. */
+  async *listOptedOut(scope?: string): AsyncIterable<ConsentState> {
+    this.#assertOpen("listOptedOut");
+    const resolved = resolveScope(scope);
+    const phones = [...this.#eventsByPhone.keys()].sort();
+
+    for (const phone of phones) {
+      const state = this.#state(phone, resolved);
+      if (state.optedOut) {
+        yield state;
+      }
+    }
+  }
+
+  /**
+   * Commits a webhook's receipt, events and outbox messages, all or nothing. An event or
+   * outbox message whose id is stored already is skipped.
+   */
+  async commitWebhook(receipt: WebhookReceipt): Promise<CommitResult> {
+    this.#assertOpen("commitWebhook");
+    validateWebhookReceipt(receipt);
+
+    // Validation ran first and nothing below can fail, so the commit is all or nothing.
+    if (this.#receiptIds.has(receipt.id)) {
+      return { duplicate: true };
+    }
+
+    this.#receiptIds.add(receipt.id);
+    for (const event of receipt.events) {
+      this.#append(event);
+    }
+
+    const now = Date.now();
+    for (const message of receipt.outbox) {
+      this.#enqueueOutbox(message, now);
+    }
+
+    return { duplicate: false };
+  }
+
+  /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */
+  async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
+    this.#assertOpen("claimOutbox");
+    validateOutboxClaim(limit, leaseMs);
+
+    const now = Date.now();
+    const claimed: OutboxEntry[] = [];
+    for (const row of this.#outbox.values()) {
+      if (claimed.length >= limit) {
+        break;
+      }
+
+      if (row.notBefore <= now && row.leaseExpiresAt <= now) {
+        row.leaseExpiresAt = now + leaseMs;
+        row.attempts += 1;
+        claimed.push({
+          ...row.message,
+          attempts: row.attempts,
+          createdAt: new Date(row.createdAt),
+        });
+      }
+    }
+
+    return claimed;
+  }
+
+  /** Deletes a delivered message. An unknown id is ignored. */
+  async completeOutbox(id: string): Promise<void> {
+    this.#assertOpen("completeOutbox");
+    validateOutboxId(id);
+
+    this.#outbox.delete(id);
+  }
+
+  /** Releases a message's lease and schedules it for `notBefore`. Ignores an unknown id. */
+  async retryOutbox(id: string, notBefore: Date, error: string): Promise<void> {
+    this.#assertOpen("retryOutbox");
+    validateOutboxRetry(id, notBefore, error);
+
+    const row = this.#outbox.get(id);
+    if (row !== undefined) {
+      row.notBefore = notBefore.getTime();
+      row.leaseExpiresAt = 0;
+      row.lastError = error;
+    }
+  }
+
+  /** Marks the store closed; every later call rejects with a `StoreError`. */
+  async close(): Promise<void> {
+    this.#closed = true;
+  }
+
+  #assertOpen(operation: string): void {
+    if (this.#closed) {
+      throw new StoreError(
+        `Memory store: ${operation} failed because the store is closed. Create a new store.`,
+      );
+    }
+  }
+
+  #append(event: ConsentEvent): boolean {
+    if (this.#eventIds.has(event.id)) {
+      return false;
+    }
+
+    const stored = { event: copyConsentEvent(event, new Date()), seq: this.#nextSeq };
+    this.#nextSeq += 1;
+    this.#eventIds.add(event.id);
+
+    const events = this.#eventsByPhone.get(event.phone);
+    if (events === undefined) {
+      this.#eventsByPhone.set(event.phone, [stored]);
+    } else {
+      events.push(stored);
+    }
+
+    return true;
+  }
+
+  #state(phone: string, scope: string): ConsentState {
+    return deriveConsentState(phone, this.#eventsByPhone.get(phone) ?? [], scope);
+  }
+
+  #enqueueOutbox(message: OutboxMessage, now: number): void {
+    if (this.#outbox.has(message.id)) {
+      return;
+    }
+
+    this.#outbox.set(message.id, {
+      message: { id: message.id, type: message.type, payload: message.payload },
+      createdAt: now,
+      notBefore: now,
+      leaseExpiresAt: 0,
+      attempts: 0,
+      lastError: undefined,
+    });
+  }
+}

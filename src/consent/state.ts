@@ -1,0 +1,370 @@
+/**
+ * Pure consent logic shared by every store: validating events and arguments, ordering events
+ * and deriving the current state of a number from its events. An invalid event raises an
+ * {@link InvalidConsentEventError}, and any other invalid argument an `InvalidRequestError`.
+ *
+ * An event's position is (occurredAt, commit sequence). The event with the greatest position
+ * decides the state, so a late event with an older `occurredAt` never overrides a newer one,
+ * and two events with the same `occurredAt` are ordered by commit.
+ */
+
+import { InvalidRequestError, isSmsgateError, SmsgateError } from "../errors.js";
+import type {
+  ConsentAction,
+  ConsentEvent,
+  ConsentSource,
+  ConsentState,
+  OutboxMessage,
+  WebhookReceipt,
+} from "./types.js";
+import { ALL_SENDERS } from "./types.js";
+
+/** The stable code of {@link InvalidConsentEventError}. */
+export const INVALID_CONSENT_EVENT = "SMSGATE_INVALID_CONSENT_EVENT";
+
+/** Raised by a store when a consent event lacks a field or has an invalid value. */
+export class InvalidConsentEventError extends SmsgateError {
+  /** The path of the invalid field, such as `event.occurredAt`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super(INVALID_CONSENT_EVENT, `Invalid consent event: ${field} ${message}`);
+    this.name = "InvalidConsentEventError";
+    this.field = field;
+  }
+}
+
+/** Whether a value is an {@link InvalidConsentEventError} from any loaded copy. */
+export function isInvalidConsentEventError(value: unknown): value is InvalidConsentEventError {
+  return isSmsgateError(value) && value.code === INVALID_CONSENT_EVENT;
+}
+
+/** Every {@link ConsentAction}. */
+export const consentActions: readonly ConsentAction[] = ["opt-out", "opt-in"];
+
+/** Every {@link ConsentSource}. */
+export const consentSources: readonly ConsentSource[] = [
+  "keyword",
+  "provider-flag",
+  "provider-refusal",
+  "manual",
+  "import",
+];
+
+const optionalEventFields = ["provider", "messageId", "providerCode", "text", "keyword"] as const;
+
+/** The place of an event in the consent order: its time in epoch milliseconds, then `seq`. */
+export interface EventPosition {
+  occurredAt: number;
+  /** Commit sequence: a number that grows with every stored event. */
+  seq: number;
+}
+
+/** A stored event with its commit sequence. */
+export interface SequencedEvent {
+  event: ConsentEvent;
+  seq: number;
+}
+
+/** Compares two positions: negative when `a` is older, positive when newer, 0 when equal. */
+export function compareEventPositions(a: EventPosition, b: EventPosition): number {
+  if (a.occurredAt !== b.occurredAt) {
+    return a.occurredAt < b.occurredAt ? -1 : 1;
+  }
+
+  return a.seq - b.seq;
+}
+
+/** Checks whether `candidate` is newer than `current`. Any event is newer than none. */
+export function isNewerPosition(candidate: EventPosition, current?: EventPosition): boolean {
+  return current === undefined || compareEventPositions(candidate, current) > 0;
+}
+
+/** Returns the position of a sequenced event. */
+export function positionOf(stored: SequencedEvent): EventPosition {
+  return { occurredAt: stored.event.occurredAt.getTime(), seq: stored.seq };
+}
+
+/**
+ * Checks whether an event from `sender` takes part in reading `scope`. Scope `*` reads every
+ * sender, and scope S reads the events of S and the events recorded for `*`.
+ */
+export function eventMatchesScope(sender: string, scope: string): boolean {
+  return scope === ALL_SENDERS || sender === scope || sender === ALL_SENDERS;
+}
+
+/** Finds the event that decides `scope` among a number's events, in any order. */
+export function findDecidingEvent(
+  events: Iterable<SequencedEvent>,
+  scope: string,
+): SequencedEvent | undefined {
+  let newest: SequencedEvent | undefined;
+
+  for (const stored of events) {
+    if (!eventMatchesScope(stored.event.sender, scope)) {
+      continue;
+    }
+
+    if (newest === undefined || isNewerPosition(positionOf(stored), positionOf(newest))) {
+      newest = stored;
+    }
+  }
+
+  return newest;
+}
+
+/** Derives the state of `phone` in `scope` from its events. No event means not opted out. */
+export function deriveConsentState(
+  phone: string,
+  events: Iterable<SequencedEvent>,
+  scope: string,
+): ConsentState {
+  const deciding = findDecidingEvent(events, scope);
+
+  return {
+    phone,
+    optedOut: deciding?.event.action === "opt-out",
+    scope,
+    lastEvent: deciding === undefined ? undefined : copyConsentEvent(deciding.event),
+  };
+}
+
+/**
+ * Copies an event: the Dates are new objects and fields that are `undefined` are left out.
+ * When `recordedAt` is given it replaces the event's own.
+ */
+export function copyConsentEvent(event: ConsentEvent, recordedAt?: Date): ConsentEvent {
+  const copy: ConsentEvent = {
+    id: event.id,
+    phone: event.phone,
+    action: event.action,
+    sender: event.sender,
+    source: event.source,
+    occurredAt: new Date(event.occurredAt.getTime()),
+  };
+
+  for (const field of optionalEventFields) {
+    if (event[field] !== undefined) {
+      copy[field] = event[field];
+    }
+  }
+
+  const stamp = recordedAt ?? event.recordedAt;
+  if (stamp !== undefined) {
+    copy.recordedAt = new Date(stamp.getTime());
+  }
+
+  return copy;
+}
+
+/** Shows a received value in an error message, shortened. */
+function describeValue(value: unknown): string {
+  if (value instanceof Date) {
+    return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
+  }
+
+  if (typeof value === "string") {
+    const text = JSON.stringify(value);
+    return text.length > 60 ? `${text.slice(0, 57)}..."` : text;
+  }
+
+  return value === null ? "null" : typeof value;
+}
+
+function invalidArgument(argument: string, message: string): InvalidRequestError {
+  return new InvalidRequestError(`Invalid store argument ${argument}: ${message}`);
+}
+
+function isNonEmptyString(value: unknown): value is string {
+  return typeof value === "string" && value.length > 0;
+}
+
+function isValidDate(value: unknown): value is Date {
+  return value instanceof Date && !Number.isNaN(value.getTime());
+}
+
+function requireEventString(record: Record<string, unknown>, path: string, key: string): void {
+  if (!isNonEmptyString(record[key])) {
+    const received = describeValue(record[key]);
+    throw new InvalidConsentEventError(
+      `${path}.${key}`,
+      `must be a non-empty string (received ${received})`,
+    );
+  }
+}
+
+function requireOneOf(
+  record: Record<string, unknown>,
+  path: string,
+  key: string,
+  allowed: readonly string[],
+): void {
+  const value = record[key];
+  if (typeof value !== "string" || !allowed.includes(value)) {
+    const choices = allowed.map((item) => `"${item}"`).join(", ");
+    throw new InvalidConsentEventError(
+      `${path}.${key}`,
+      `must be one of ${choices} (received ${describeValue(value)})`,
+    );
+  }
+}
+
+/**
+ * Checks an event before a store writes it.
+ *
+ * @throws {InvalidConsentEventError} naming the first invalid field.
+ */
+export function validateConsentEvent(
+  value: unknown,
+  path = "event",
+): asserts value is ConsentEvent {
+  if (typeof value !== "object" || value === null) {
+    throw new InvalidConsentEventError(
+      path,
+      `must be an object (received ${describeValue(value)})`,
+    );
+  }
+
+  const record = value as Record<string, unknown>;
+  requireEventString(record, path, "id");
+  requireEventString(record, path, "phone");
+  requireEventString(record, path, "sender");
+  requireOneOf(record, path, "action", consentActions);
+  requireOneOf(record, path, "source", consentSources);
+
+  if (!isValidDate(record.occurredAt)) {
+    const received = describeValue(record.occurredAt);
+    throw new InvalidConsentEventError(
+      `${path}.occurredAt`,
+      `must be a valid Date (received ${received})`,
+    );
+  }
+
+  for (const key of optionalEventFields) {
+    const field = record[key];
+    if (field !== undefined && typeof field !== "string") {
+      const received = describeValue(field);
+      throw new InvalidConsentEventError(
+        `${path}.${key}`,
+        `must be a string or undefined (received ${received})`,
+      );
+    }
+  }
+}
+
+function requireArgumentString(value: unknown, argument: string): asserts value is string {
+  if (!isNonEmptyString(value)) {
+    throw invalidArgument(
+      argument,
+      `must be a non-empty string (received ${describeValue(value)})`,
+    );
+  }
+}
+
+function validateOutboxMessage(value: unknown, path: string): asserts value is OutboxMessage {
+  if (typeof value !== "object" || value === null) {
+    throw invalidArgument(path, "must be an outbox message object");
+  }
+
+  const message = value as Record<string, unknown>;
+  requireArgumentString(message.id, `${path}.id`);
+  requireArgumentString(message.type, `${path}.type`);
+
+  if (typeof message.payload !== "string") {
+    const received = describeValue(message.payload);
+    throw invalidArgument(`${path}.payload`, `must be a string (received ${received})`);
+  }
+}
+
+/**
+ * Checks a webhook receipt and every event and outbox message in it.
+ *
+ * @throws {InvalidRequestError} for the receipt's own fields and its outbox messages.
+ * @throws {InvalidConsentEventError} for an invalid event, named `receipt.events[i].field`.
+ */
+export function validateWebhookReceipt(value: unknown): asserts value is WebhookReceipt {
+  if (typeof value !== "object" || value === null) {
+    throw invalidArgument("receipt", "must be a webhook receipt object");
+  }
+
+  const receipt = value as Record<string, unknown>;
+  requireArgumentString(receipt.id, "receipt.id");
+  requireArgumentString(receipt.provider, "receipt.provider");
+
+  if (!isValidDate(receipt.receivedAt)) {
+    const received = describeValue(receipt.receivedAt);
+    throw invalidArgument("receipt.receivedAt", `must be a valid Date (received ${received})`);
+  }
+
+  if (!Array.isArray(receipt.events)) {
+    throw invalidArgument("receipt.events", "must be an array of consent events");
+  }
+
+  if (!Array.isArray(receipt.outbox)) {
+    throw invalidArgument("receipt.outbox", "must be an array of outbox messages");
+  }
+
+  receipt.events.forEach((event, index) => {
+    validateConsentEvent(event, `receipt.events[${index}]`);
+  });
+  receipt.outbox.forEach((message, index) => {
+    validateOutboxMessage(message, `receipt.outbox[${index}]`);
+  });
+}
+
+/** Checks a phone argument of a read. */
+export function validatePhone(value: unknown, argument = "phone"): asserts value is string {
+  requireArgumentString(value, argument);
+}
+
+/** Checks the phones of a bulk read: an array of non-empty strings. */
+export function validatePhoneList(value: unknown): asserts value is readonly string[] {
+  if (!Array.isArray(value)) {
+    throw invalidArgument("phones", "must be an array of phone strings");
+  }
+
+  value.forEach((phone, index) => {
+    requireArgumentString(phone, `phones[${index}]`);
+  });
+}
+
+/** Returns the scope to read: `*` when none is given, else the non-empty sender given. */
+export function resolveScope(scope: unknown): string {
+  if (scope === undefined) {
+    return ALL_SENDERS;
+  }
+
+  requireArgumentString(scope, "scope");
+  return scope;
+}
+
+function requirePositiveInteger(value: unknown, argument: string): void {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 1) {
+    throw invalidArgument(argument, `must be a positive integer (received ${String(value)})`);
+  }
+}
+
+/** Checks the arguments of `claimOutbox`: both positive integers. */
+export function validateOutboxClaim(limit: unknown, leaseMs: unknown): void {
+  requirePositiveInteger(limit, "limit");
+  requirePositiveInteger(leaseMs, "leaseMs");
+}
+
+/** Checks the message id given to `completeOutbox` or `retryOutbox`. */
+export function validateOutboxId(id: unknown): asserts id is string {
+  requireArgumentString(id, "id");
+}
+
+/** Checks the arguments of `retryOutbox`. */
+export function validateOutboxRetry(id: unknown, notBefore: unknown, error: unknown): void {
+  validateOutboxId(id);
+
+  if (!isValidDate(notBefore)) {
+    const received = describeValue(notBefore);
+    throw invalidArgument("notBefore", `must be a valid Date (received ${received})`);
+  }
+
+  if (typeof error !== "string") {
+    throw invalidArgument("error", `must be a string (received ${typeof error})`);
+  }
+}

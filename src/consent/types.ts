@@ -1,0 +1,145 @@
+/** Whether an event withdraws or gives consent. */
+export type ConsentAction = "opt-out" | "opt-in";
+
+/**
+ * How consent changed: a keyword in a reply, the provider's own flag on a reply, a provider
+ * refusing a send, an operator's edit, or an import.
+ */
+export type ConsentSource = "keyword" | "provider-flag" | "provider-refusal" | "manual" | "import";
+
+/** The scope value that means "every sender". */
+export const ALL_SENDERS = "*";
+
+/**
+ * One entry of the append-only consent log. Current state is derived from these entries,
+ * so no change is ever lost.
+ */
+export interface ConsentEvent {
+  /** Idempotency key: recording the same id twice stores one event. */
+  id: string;
+  /** The person: an E.164 number, or a short code exactly as received. */
+  phone: string;
+  action: ConsentAction;
+  /**
+   * The sender the person answered or was refused by (messaging service id, else the
+   * sending number), or `*` for every sender.
+   */
+  sender: string;
+  source: ConsentSource;
+  /** Provider name, for events learned from a provider. */
+  provider?: string | undefined;
+  /** The provider's message id of the reply or refused message. */
+  messageId?: string | undefined;
+  /** The provider's error code, for refusals (`21610`). */
+  providerCode?: string | undefined;
+  /** The reply text, as received. */
+  text?: string | undefined;
+  /** The keyword or phrase that matched (`STOP`, `remove me`). */
+  keyword?: string | undefined;
+  /**
+   * When the change happened: the provider's event time when the webhook carries one,
+   * else the time it was received. Current state follows this time.
+   */
+  occurredAt: Date;
+  /** Set by the store: when the event was committed. */
+  recordedAt?: Date | undefined;
+}
+
+/** Current consent of one number, derived from its events. */
+export interface ConsentState {
+  phone: string;
+  optedOut: boolean;
+  /** The scope that was read: a sender identity or `*`. */
+  scope: string;
+  /** The event that decides the state, if there is one. */
+  lastEvent?: ConsentEvent | undefined;
+}
+
+/** The answer of {@link OptOutStore.record}. */
+export interface RecordResult {
+  /** False when an event with the same id was already stored. */
+  recorded: boolean;
+}
+
+/** A message for the forwarding outbox, written in the same transaction as its webhook. */
+export interface OutboxMessage {
+  /** Unique id, also sent to the receiving app so it can deduplicate. */
+  id: string;
+  /** Event type, such as `inbound`, `delivery-report`, `opt-out`. */
+  type: string;
+  /** JSON text of the event. */
+  payload: string;
+}
+
+/** An outbox message claimed for delivery. */
+export interface OutboxEntry extends OutboxMessage {
+  attempts: number;
+  createdAt: Date;
+}
+
+/** Everything one webhook produces, committed atomically by {@link OptOutStore.commitWebhook}. */
+export interface WebhookReceipt {
+  /** Identifies the webhook across redeliveries (`twilio:AC…:SM…`). */
+  id: string;
+  provider: string;
+  events: ConsentEvent[];
+  outbox: OutboxMessage[];
+  receivedAt: Date;
+}
+
+/** The answer of {@link OptOutStore.commitWebhook}. */
+export interface CommitResult {
+  /** True when a webhook with the same id was committed before; nothing was written. */
+  duplicate: boolean;
+}
+
+/**
+ * The consent store contract. Implementations must make `record` and `commitWebhook`
+ * idempotent and atomic, and must reject with a `StoreError` when the backend fails.
+ */
+export interface OptOutStore {
+  /** Appends an event unless one with the same id exists. */
+  record(event: ConsentEvent): Promise<RecordResult>;
+
+  /**
+   * Whether the number is opted out. With scope `*` (the default) the newest event from any
+   * sender decides; with a sender, the newest event of that sender or of `*` decides.
+   */
+  isOptedOut(phone: string, scope?: string): Promise<boolean>;
+
+  /** Returns the numbers among `phones` that are opted out, in one call. */
+  filterOptedOut(phones: readonly string[], scope?: string): Promise<Set<string>>;
+
+  /** Current state of one number in a scope. */
+  getState(phone: string, scope?: string): Promise<ConsentState>;
+
+  /** Every event of a number, oldest first (commit order). */
+  history(phone: string): Promise<ConsentEvent[]>;
+
+  /** Current state of every number that is opted out in a scope. */
+  listOptedOut(scope?: string): AsyncIterable<ConsentState>;
+
+  /**
+   * Commits a webhook's receipt, its consent events and its outbox messages in one
+   * transaction. A second receipt with the same id writes nothing and reports a duplicate.
+   */
+  commitWebhook(receipt: WebhookReceipt): Promise<CommitResult>;
+
+  /** Releases connections and file handles. */
+  close(): Promise<void>;
+}
+
+/** A store that also delivers the forwarding outbox. */
+export interface OutboxStore {
+  /**
+   * Claims up to `limit` messages that are due, hiding each from other claimers for
+   * `leaseMs` milliseconds.
+   */
+  claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]>;
+
+  /** Deletes a delivered message. */
+  completeOutbox(id: string): Promise<void>;
+
+  /** Schedules another attempt for a message that failed. */
+  retryOutbox(id: string, notBefore: Date, error: string): Promise<void>;
+}

@@ -1,0 +1,105 @@
+import type { ConsentEvent } from "../consent/types.js";
+import {
+  classifyKeywords,
+  type KeywordClassification,
+  type KeywordOptions,
+} from "../keywords/index.js";
+import type { ConsentIntent, DeliveryReport, InboundMessage } from "../provider.js";
+
+/** What the pipeline decided about one inbound message. */
+export interface InboundDecision {
+  message: InboundMessage;
+  classification: KeywordClassification;
+  /** The consent event to record, when the message changes consent. */
+  event?: ConsentEvent | undefined;
+  /** True when the message mentions a keyword inside a sentence and needs a person. */
+  review: boolean;
+  /** True when the person asked for help. */
+  help: boolean;
+}
+
+/**
+ * Classifies an inbound message: the provider's own flag first, because the provider may
+ * have custom keywords configured, then the keyword classifier.
+ */
+export function decideInbound(message: InboundMessage, keywords: KeywordOptions): InboundDecision {
+  const ownReading = classifyKeywords(message.text, keywords);
+  const classification = message.providerIntent
+    ? flaggedClassification(message.providerIntent, message.text, ownReading)
+    : ownReading;
+  const acts = classification.match === "exact" || classification.match === "phrase";
+  const intent = acts ? classification.intent : null;
+  const decision: InboundDecision = {
+    message,
+    classification,
+    review: classification.match === "ambiguous",
+    help: intent === "help",
+  };
+
+  if (intent === "opt-out" || intent === "opt-in") {
+    decision.event = inboundEvent(message, intent, classification);
+  }
+
+  return decision;
+}
+
+/** The opt-out a delivery report carries, when the provider says the recipient opted out. */
+export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
+  if (report.reason !== "opted-out" || report.to === undefined) {
+    return undefined;
+  }
+
+  const sender = report.serviceId ?? report.from?.value;
+
+  return {
+    id: `${report.provider}:${report.accountId ?? "-"}:${report.messageId}:refusal`,
+    phone: report.to.value,
+    action: "opt-out",
+    sender: sender ?? "*",
+    source: "provider-refusal",
+    provider: report.provider,
+    messageId: report.messageId,
+    providerCode: report.errorCode,
+    occurredAt: report.providerTime ?? report.receivedAt,
+  };
+}
+
+/** Longest reply text kept as the keyword of a provider-flagged event. */
+const maxFlaggedKeywordLength = 64;
+
+/**
+ * Trusts the provider's flag. The keyword is the classifier's when both agree, else the
+ * reply itself, because the provider matched a keyword of its own configuration.
+ */
+function flaggedClassification(
+  intent: ConsentIntent,
+  text: string,
+  ownReading: KeywordClassification,
+): KeywordClassification {
+  if (ownReading.intent === intent && ownReading.keyword !== undefined) {
+    return { intent, match: "exact", keyword: ownReading.keyword };
+  }
+
+  const keyword = text.trim().slice(0, maxFlaggedKeywordLength).toUpperCase();
+
+  return { intent, match: "exact", keyword: keyword || undefined };
+}
+
+function inboundEvent(
+  message: InboundMessage,
+  action: "opt-out" | "opt-in",
+  classification: KeywordClassification,
+): ConsentEvent {
+  return {
+    id: `${message.provider}:${message.accountId ?? "-"}:${message.messageId}:${action}`,
+    phone: message.from.value,
+    action,
+    sender: message.serviceId ?? message.to.value,
+    source: message.providerIntent ? "provider-flag" : "keyword",
+    provider: message.provider,
+    messageId: message.messageId,
+    text: message.text,
+    keyword: classification.keyword,
+    occurredAt: message.providerTime ?? message.receivedAt,
+  };
+}

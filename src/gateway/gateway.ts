@@ -1,0 +1,212 @@
+import { EventEmitter } from "node:events";
+import type { ConsentEvent } from "../consent/types.js";
+import { redactPhone } from "../errors.js";
+import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
+import { sendMany } from "./bulk.js";
+import { type ResolvedGatewayOptions, resolveGatewayOptions } from "./options.js";
+import { executeSend, prepareSend } from "./send.js";
+import type {
+  BulkSendResult,
+  GatewayEvents,
+  GatewayOptions,
+  HandleWebhookOptions,
+  SendRequest,
+} from "./types.js";
+import { acceptedAnswer, jsonAnswer, planWebhook, type WebhookPlan } from "./webhook.js";
+
+/** How a webhook commit ended, shared with redeliveries that arrive while it runs. */
+type CommitOutcome = { ok: true; duplicate: boolean } | { ok: false };
+
+/**
+ * Sends messages through the consent guard and turns provider webhooks into consent
+ * events. Emits {@link GatewayEvents} after the webhook that caused them was committed.
+ *
+ * @example
+ * ```ts
+ * const gateway = new Gateway({ providers: [twilio(options)], store: openSqliteStore({ path }) });
+ * await gateway.send({ to: "+14155550100", body: "Your code is 1234" });
+ * ```
+ */
+export class Gateway extends EventEmitter<GatewayEvents> {
+  readonly #options: ResolvedGatewayOptions;
+  /** Commits in progress by receipt id, so a concurrent copy waits for the first one. */
+  readonly #inFlight = new Map<string, Promise<CommitOutcome>>();
+
+  constructor(options: GatewayOptions) {
+    super();
+    this.#options = resolveGatewayOptions(options);
+  }
+
+  /** The provider with this name, if configured. */
+  provider(name: string): Provider | undefined {
+    return this.#options.providers.get(name);
+  }
+
+  /**
+   * Sends one message unless the recipient opted out.
+   *
+   * @throws `InvalidPhoneNumberError` when `to` is not a valid number or short code.
+   * @throws `RecipientOptedOutError` when the recipient opted out; the provider is not called.
+   * @throws `ConsentCheckError` when the store cannot be read; nothing is sent.
+   * @throws `ProviderError` when the provider refuses. An `opted-out` refusal is recorded
+   * first, so the next send is refused locally.
+   */
+  async send(request: SendRequest): Promise<SendResult> {
+    const prepared = prepareSend(this.#options, request);
+
+    return executeSend(this.#options, prepared, (event) => this.#recordRefusal(event));
+  }
+
+  /**
+   * Sends to many recipients, checking all of them against the store in one call per scope.
+   * Returns one result per request, in order, and throws for none of them.
+   */
+  async sendMany(
+    requests: readonly SendRequest[],
+    options: { concurrency?: number } = {},
+  ): Promise<BulkSendResult[]> {
+    return sendMany(this.#options, requests, options.concurrency ?? 8, (event) =>
+      this.#recordRefusal(event),
+    );
+  }
+
+  /**
+   * Runs a webhook through verification, parsing, classification and a durable commit, and
+   * returns the HTTP answer. Never throws: a bad signature gives 401 or 403, a malformed body
+   * 400, an unknown provider 404, and a store failure 503 so that the provider retries.
+   */
+  async handleWebhook(
+    providerName: string,
+    request: WebhookRequest,
+    options: HandleWebhookOptions,
+  ): Promise<WebhookResponse> {
+    try {
+      const plan = await planWebhook(this.#options, providerName, request, options.kind);
+
+      if ("response" in plan) {
+        return plan.response;
+      }
+
+      const outcome = await this.#commitOnce(plan);
+
+      if (!outcome.ok) {
+        return jsonAnswer(503, "store-unavailable", "The event could not be stored; retry later");
+      }
+
+      return acceptedAnswer(this.#options, plan, outcome.duplicate);
+    } catch (error) {
+      this.#options.logger.error({ err: error, provider: providerName }, "webhook failed");
+
+      return jsonAnswer(500, "internal-error", "The webhook could not be processed");
+    }
+  }
+
+  /** Closes every provider's connections. The store is the caller's to close. */
+  async close(): Promise<void> {
+    await Promise.all([...this.#options.providers.values()].map((provider) => provider.close?.()));
+  }
+
+  /**
+   * Commits a webhook's receipt once. A copy that arrives while the first is committing
+   * waits for that commit and shares its outcome, so side effects happen once.
+   */
+  async #commitOnce(plan: WebhookPlan): Promise<CommitOutcome> {
+    const { id } = plan.receipt;
+    const pending = this.#inFlight.get(id);
+
+    if (pending) {
+      const outcome = await pending;
+
+      return outcome.ok ? { ok: true, duplicate: true } : outcome;
+    }
+
+    const commit = this.#commit(plan);
+
+    this.#inFlight.set(id, commit);
+
+    try {
+      return await commit;
+    } finally {
+      this.#inFlight.delete(id);
+    }
+  }
+
+  async #commit(plan: WebhookPlan): Promise<CommitOutcome> {
+    try {
+      const { duplicate } = await this.#options.store.commitWebhook(plan.receipt);
+
+      if (!duplicate) {
+        this.#emitPlan(plan);
+      }
+
+      return { ok: true, duplicate };
+    } catch (error) {
+      this.#options.logger.error(
+        { err: error, provider: plan.provider.name, receipt: plan.receipt.id },
+        "webhook not acknowledged: the store failed",
+      );
+
+      return { ok: false };
+    }
+  }
+
+  #emitPlan(plan: WebhookPlan): void {
+    for (const decision of plan.decisions) {
+      this.#emitSafely("inbound", decision.message, decision.classification);
+
+      if (decision.help) {
+        this.#emitSafely("help", decision.message);
+      }
+
+      if (decision.review) {
+        this.#emitSafely("review", {
+          message: decision.message,
+          classification: decision.classification,
+        });
+      }
+    }
+
+    for (const report of plan.parsed.reports) {
+      this.#emitSafely("report", report);
+    }
+
+    for (const event of plan.receipt.events) {
+      this.#emitSafely(event.action, event);
+    }
+  }
+
+  /** Records an opt-out learned from a refusal, as a receipt so it is forwarded too. */
+  async #recordRefusal(event: ConsentEvent): Promise<void> {
+    const outbox = this.#options.forwardEvents
+      ? [{ id: `${event.id}#0`, type: event.action, payload: JSON.stringify(event) }]
+      : [];
+
+    try {
+      await this.#options.store.commitWebhook({
+        id: event.id,
+        provider: event.provider ?? "unknown",
+        events: [event],
+        outbox,
+        receivedAt: event.occurredAt,
+      });
+      this.#emitSafely("opt-out", event);
+    } catch (error) {
+      // NOTE: the refusal is still raised to the caller, and the provider keeps refusing,
+      // so the next send learns the opt-out again.
+      this.#options.logger.error(
+        { err: error, phone: redactPhone(event.phone), provider: event.provider },
+        "opt-out from a provider refusal could not be recorded",
+      );
+    }
+  }
+
+  /** Emits an event; a listener that throws is logged and does not affect the webhook. */
+  #emitSafely<K extends keyof GatewayEvents>(name: K, ...args: GatewayEvents[K]): void {
+    try {
+      // @ts-expect-error -- TypeScript cannot relate a generic key to the rest tuple here.
+      this.emit(name, ...args);
+    } catch (error) {
+      this.#options.logger.error({ err: error, event: name }, "gateway event listener failed");
+    }
+  }
+}

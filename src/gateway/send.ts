@@ -1,0 +1,189 @@
+import { randomUUID } from "node:crypto";
+import { ALL_SENDERS, type ConsentEvent } from "../consent/types.js";
+import {
+  ConsentCheckError,
+  InvalidRequestError,
+  isProviderError,
+  RecipientOptedOutError,
+} from "../errors.js";
+import { normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
+import type { OutboundMessage, Provider, SendResult } from "../provider.js";
+import type { ResolvedGatewayOptions } from "./options.js";
+import type { SendRequest } from "./types.js";
+
+/** A send request after its recipient, sender and provider were resolved. */
+export interface PreparedSend {
+  provider: Provider;
+  message: OutboundMessage;
+  /** The sender identities whose opt-outs block this message; `*` under the global scope. */
+  scopes: string[];
+}
+
+/** Largest body accepted; Twilio's limit is 1,600 characters, others are lower. */
+const maxBodyLength = 1600;
+
+/** Checks a send request and resolves its provider, recipient and consent scopes. */
+export function prepareSend(options: ResolvedGatewayOptions, request: SendRequest): PreparedSend {
+  validateRequest(request);
+
+  const provider = pickProvider(options, request.provider);
+  const to = normalizeRecipient(request.to, { defaultRegion: options.defaultRegion }).value;
+  const from = request.from === undefined ? undefined : normalizeSender(options, request.from, to);
+  const message: OutboundMessage = {
+    to,
+    from,
+    body: request.body,
+    mediaUrls: request.mediaUrls,
+    statusCallbackUrl: statusCallbackUrl(options, provider),
+  };
+
+  return { provider, message, scopes: consentScopes(options, provider, message) };
+}
+
+/**
+ * Runs the guard and the provider call for a prepared send. Raises
+ * `RecipientOptedOutError` without calling the provider when the recipient opted out.
+ */
+export async function executeSend(
+  options: ResolvedGatewayOptions,
+  prepared: PreparedSend,
+  recordRefusal: (event: ConsentEvent) => Promise<void>,
+): Promise<SendResult> {
+  await assertNotOptedOut(options, prepared);
+
+  try {
+    return await prepared.provider.send(prepared.message);
+  } catch (error) {
+    if (isProviderError(error) && error.reason === "opted-out") {
+      await recordRefusal(refusalEvent(prepared, error.providerCode));
+    }
+
+    throw error;
+  }
+}
+
+/** Reads the store for every scope of the send; a store failure refuses the send. */
+async function assertNotOptedOut(
+  options: ResolvedGatewayOptions,
+  prepared: PreparedSend,
+): Promise<void> {
+  const { to } = prepared.message;
+
+  for (const scope of prepared.scopes) {
+    let optedOut: boolean;
+
+    try {
+      optedOut = await options.store.isOptedOut(to, scope);
+    } catch (error) {
+      throw new ConsentCheckError(
+        "The opt-out store could not be read, so the message was not sent; " +
+          "check that the store is reachable and retry",
+        { cause: error },
+      );
+    }
+
+    if (optedOut) {
+      throw new RecipientOptedOutError(to, scope);
+    }
+  }
+}
+
+/** The opt-out learned from a provider refusing to deliver to a recipient. */
+function refusalEvent(prepared: PreparedSend, providerCode: string | undefined): ConsentEvent {
+  const { provider, message, scopes } = prepared;
+  const sender = senderScopes(provider, message).at(0) ?? scopes.at(-1) ?? ALL_SENDERS;
+
+  return {
+    id: `${provider.name}:refusal:${randomUUID()}`,
+    phone: message.to,
+    action: "opt-out",
+    sender,
+    source: "provider-refusal",
+    provider: provider.name,
+    providerCode,
+    occurredAt: new Date(),
+  };
+}
+
+function validateRequest(request: SendRequest): void {
+  if (typeof request !== "object" || request === null) {
+    throw new InvalidRequestError("send() needs an object with `to` and `body`");
+  }
+
+  if (typeof request.to !== "string" || request.to.trim() === "") {
+    throw new InvalidRequestError("`to` is missing; pass the recipient's phone number");
+  }
+
+  const hasMedia = Array.isArray(request.mediaUrls) && request.mediaUrls.length > 0;
+
+  if (typeof request.body !== "string" || (request.body === "" && !hasMedia)) {
+    throw new InvalidRequestError("`body` is missing or empty; pass the message text");
+  }
+
+  if (request.body.length > maxBodyLength) {
+    throw new InvalidRequestError(
+      `\`body\` has ${request.body.length} characters; the maximum is ${maxBodyLength}`,
+    );
+  }
+}
+
+function pickProvider(options: ResolvedGatewayOptions, name: string | undefined): Provider {
+  if (name === undefined) {
+    return options.defaultProvider;
+  }
+
+  const provider = options.providers.get(name);
+
+  if (!provider) {
+    const known = [...options.providers.keys()].join(", ");
+
+    throw new InvalidRequestError(`Unknown provider "${name}"; configured providers: ${known}`);
+  }
+
+  return provider;
+}
+
+function normalizeSender(options: ResolvedGatewayOptions, from: string, to: string): string {
+  return parseSenderIdentity(from, { defaultRegion: options.defaultRegion, counterpart: to }).value;
+}
+
+function statusCallbackUrl(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+): string | undefined {
+  if (options.publicUrl === undefined) {
+    return undefined;
+  }
+
+  return `${options.publicUrl}/webhooks/${provider.name}/status`;
+}
+
+/** The sender identities whose opt-outs apply; the provider blocks under the first. */
+function senderScopes(provider: Provider, message: OutboundMessage): string[] {
+  if (provider.consentScopes) {
+    return provider.consentScopes(message);
+  }
+
+  const sender = message.from ?? provider.defaultSender;
+
+  return sender === undefined ? [] : [sender];
+}
+
+/**
+ * Under the global scope every opt-out counts, so one read with `*` suffices. Under the
+ * sender scope each identity the provider blocks under is read; with no known sender the
+ * check falls back to `*`, so an unknown sender never lets a message through.
+ */
+function consentScopes(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  message: OutboundMessage,
+): string[] {
+  if (options.optOutScope === "global") {
+    return [ALL_SENDERS];
+  }
+
+  const scopes = senderScopes(provider, message);
+
+  return scopes.length > 0 ? scopes : [ALL_SENDERS];
+}

@@ -1,0 +1,231 @@
+import type { OutboxMessage, WebhookReceipt } from "../consent/types.js";
+import { isWebhookParseError, isWebhookVerificationError } from "../errors.js";
+import type {
+  ParsedWebhook,
+  Provider,
+  WebhookKind,
+  WebhookRequest,
+  WebhookResponse,
+} from "../provider.js";
+import { decideInbound, type InboundDecision, reportEvent } from "./consent.js";
+import type { ResolvedGatewayOptions } from "./options.js";
+
+/** A verified, parsed and classified webhook, ready to commit. */
+export interface WebhookPlan {
+  provider: Provider;
+  kind: WebhookKind;
+  parsed: ParsedWebhook;
+  decisions: InboundDecision[];
+  receipt: WebhookReceipt;
+}
+
+/** The end of a webhook that is answered before anything is committed. */
+export interface EarlyAnswer {
+  response: WebhookResponse;
+}
+
+/** Answers with a small JSON body, for errors the provider should see. */
+export function jsonAnswer(status: number, error: string, message: string): WebhookResponse {
+  return {
+    status,
+    headers: { "content-type": "application/json; charset=utf-8" },
+    body: JSON.stringify({ error, message }),
+  };
+}
+
+/**
+ * Verifies, parses and classifies a webhook. Returns an early answer for an unknown
+ * provider (404), a bad signature (401 missing, 403 wrong) or a malformed body (400).
+ */
+export async function planWebhook(
+  options: ResolvedGatewayOptions,
+  providerName: string,
+  request: WebhookRequest,
+  kind: WebhookKind,
+): Promise<WebhookPlan | EarlyAnswer> {
+  const provider = options.providers.get(providerName);
+
+  if (!provider) {
+    return { response: jsonAnswer(404, "unknown-provider", `No provider "${providerName}"`) };
+  }
+
+  const rejection = await verify(options, provider, request);
+
+  if (rejection) {
+    return { response: rejection };
+  }
+
+  let parsed: ParsedWebhook;
+
+  try {
+    parsed = await provider.parseWebhook(request, kind);
+  } catch (error) {
+    return { response: parseFailure(options, provider, error) };
+  }
+
+  const decisions = parsed.inbound.map((message) => decideInbound(message, options.keywords));
+  const receipt = buildReceipt(options, provider, kind, parsed, decisions);
+
+  return { provider, kind, parsed, decisions, receipt };
+}
+
+/** The answer for a committed webhook: the provider's format, with a reply when set. */
+export function acceptedAnswer(
+  options: ResolvedGatewayOptions,
+  plan: WebhookPlan,
+  duplicate: boolean,
+): WebhookResponse {
+  const replyText = duplicate ? undefined : confirmationText(options, plan.decisions);
+
+  return plan.provider.webhookResponse({ kind: plan.kind, replyText });
+}
+
+async function verify(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  request: WebhookRequest,
+): Promise<WebhookResponse | undefined> {
+  if (options.insecureSkipSignatureVerification) {
+    return undefined;
+  }
+
+  try {
+    await provider.verifyWebhook(request);
+
+    return undefined;
+  } catch (error) {
+    if (isWebhookVerificationError(error)) {
+      const status = error.failure === "missing-signature" ? 401 : 403;
+
+      options.logger.warn(
+        { provider: provider.name, failure: error.failure, url: request.url },
+        "webhook rejected: signature check failed",
+      );
+
+      return jsonAnswer(status, error.failure, error.message);
+    }
+
+    // A verifier that fails in any other way must not let the request through.
+    options.logger.error(
+      { provider: provider.name, err: error },
+      "webhook rejected: signature verifier failed",
+    );
+
+    return jsonAnswer(403, "invalid-signature", "The signature could not be verified");
+  }
+}
+
+function parseFailure(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  error: unknown,
+): WebhookResponse {
+  if (isWebhookParseError(error)) {
+    options.logger.warn({ provider: provider.name, err: error }, "webhook rejected: malformed");
+
+    return jsonAnswer(400, "invalid-webhook", error.message);
+  }
+
+  options.logger.error({ provider: provider.name, err: error }, "webhook parser failed");
+
+  return jsonAnswer(400, "invalid-webhook", "The webhook body could not be parsed");
+}
+
+/**
+ * Identifies the webhook across redeliveries: the inbound message ids, or the message id
+ * with its status and error code for a delivery report, so each status counts once.
+ */
+function receiptId(provider: Provider, kind: WebhookKind, parsed: ParsedWebhook): string {
+  const inbound = parsed.inbound.map(
+    (message) => `${message.accountId ?? "-"}:${message.messageId}`,
+  );
+  const reports = parsed.reports.map(
+    (report) =>
+      `${report.accountId ?? "-"}:${report.messageId}:${report.providerStatus}:` +
+      (report.errorCode ?? ""),
+  );
+
+  return [`${provider.name}:${kind}`, ...inbound, ...reports].join("|");
+}
+
+function buildReceipt(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  kind: WebhookKind,
+  parsed: ParsedWebhook,
+  decisions: InboundDecision[],
+): WebhookReceipt {
+  const id = receiptId(provider, kind, parsed);
+  const events = [
+    ...decisions.flatMap((decision) => (decision.event ? [decision.event] : [])),
+    ...parsed.reports.flatMap((report) => {
+      const event = reportEvent(report);
+
+      return event ? [event] : [];
+    }),
+  ];
+  const outbox = options.forwardEvents ? outboxMessages(id, parsed, decisions) : [];
+
+  return { id, provider: provider.name, events, outbox, receivedAt: new Date() };
+}
+
+function outboxMessages(
+  receiptId: string,
+  parsed: ParsedWebhook,
+  decisions: InboundDecision[],
+): OutboxMessage[] {
+  const entries: Array<[string, unknown]> = [];
+
+  for (const decision of decisions) {
+    entries.push(["inbound", { message: decision.message, classification: decision.classification }]);
+
+    if (decision.event) {
+      entries.push([decision.event.action, decision.event]);
+    }
+
+    if (decision.review) {
+      entries.push(["review", decision]);
+    }
+
+    if (decision.help) {
+      entries.push(["help", decision.message]);
+    }
+  }
+
+  for (const report of parsed.reports) {
+    entries.push(["delivery-report", report]);
+
+    const event = reportEvent(report);
+
+    if (event) {
+      entries.push([event.action, event]);
+    }
+  }
+
+  return entries.map(([type, data], index) => ({
+    id: `${receiptId}#${index}`,
+    type,
+    payload: JSON.stringify(data),
+  }));
+}
+
+function confirmationText(
+  options: ResolvedGatewayOptions,
+  decisions: InboundDecision[],
+): string | undefined {
+  for (const decision of decisions) {
+    if (decision.event?.action === "opt-out" && options.replies.optOut) {
+      return options.replies.optOut;
+    }
+
+    if (decision.event?.action === "opt-in" && options.replies.optIn) {
+      return options.replies.optIn;
+    }
+
+    if (decision.help && options.replies.help) {
+      return options.replies.help;
+    }
+  }
+
+  return undefined;
+}

@@ -1,0 +1,203 @@
+/**
+ * `application/x-www-form-urlencoded` parsing and encoding that keep what signatures need:
+ * every pair in arrival order, repeated keys, empty values and untrimmed text.
+ */
+
+import { WebhookParseError } from "../errors.js";
+
+/** One form field: name and value, both decoded. */
+export type FormPair = [name: string, value: string];
+
+const AMPERSAND = 0x26;
+const EQUALS = 0x3d;
+const PLUS = 0x2b;
+const PERCENT = 0x25;
+const SPACE = 0x20;
+
+// `fatal` turns invalid UTF-8 into an exception instead of U+FFFD, and `ignoreBOM` keeps a
+// leading U+FEFF in the text rather than dropping it.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const encoder = new TextEncoder();
+
+// With the `u` flag a surrogate pair is one code point, so only unpaired halves match.
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+/** Maximum number of raw input bytes quoted in an error message. */
+const QUOTE_LIMIT = 40;
+
+/**
+ * Parses an `application/x-www-form-urlencoded` body into its pairs, in order.
+ *
+ * Repeated keys and empty values are kept, nothing is trimmed, `+` decodes to a space and
+ * percent escapes decode as UTF-8. A segment without `=` is a name with an empty value.
+ * Empty segments (`a=1&&b=2`) carry no pair and are skipped, as the WHATWG URL Standard does.
+ *
+ * @throws {WebhookParseError} for a malformed percent escape (`%zz`, a truncated `%4`) or
+ * bytes that are not valid UTF-8; the message names the field.
+ * @example
+ * parseFormBody("Body=Hi+there&FromZip=&Digits=1&Digits=2");
+ * // [["Body", "Hi there"], ["FromZip", ""], ["Digits", "1"], ["Digits", "2"]]
+ */
+export function parseFormBody(body: Uint8Array | string): FormPair[] {
+  const bytes = toBytes(body);
+  const pairs: FormPair[] = [];
+  let start = 0;
+
+  while (start <= bytes.length) {
+    let end = bytes.indexOf(AMPERSAND, start);
+
+    if (end === -1) {
+      end = bytes.length;
+    }
+
+    if (end > start) {
+      pairs.push(parseSegment(bytes, start, end, pairs.length + 1));
+    }
+
+    start = end + 1;
+  }
+
+  return pairs;
+}
+
+/**
+ * Groups form pairs by name. A name that occurs once maps to its value; a repeated name maps
+ * to an array of its values in arrival order.
+ */
+export function formFieldsToRecord(
+  pairs: Iterable<readonly [string, string]>,
+): Record<string, string | string[]> {
+  const fields = new Map<string, string | string[]>();
+
+  for (const [name, value] of pairs) {
+    const existing = fields.get(name);
+
+    if (existing === undefined) {
+      fields.set(name, value);
+    } else if (Array.isArray(existing)) {
+      existing.push(value);
+    } else {
+      fields.set(name, [existing, value]);
+    }
+  }
+
+  // `Object.fromEntries` defines own properties, so a field named `__proto__` stays a field.
+  return Object.fromEntries(fields);
+}
+
+/**
+ * Encodes pairs as an `application/x-www-form-urlencoded` body, keeping their order and
+ * repeating a name once per value. Spaces become `+`, as browsers and Twilio send them.
+ */
+export function encodeForm(pairs: Iterable<readonly [string, string]>): string {
+  const params = new URLSearchParams();
+
+  for (const [name, value] of pairs) {
+    params.append(name, value);
+  }
+
+  return params.toString();
+}
+
+function toBytes(body: Uint8Array | string): Uint8Array {
+  if (typeof body !== "string") {
+    return body;
+  }
+
+  if (LONE_SURROGATE.test(body)) {
+    throw new WebhookParseError(
+      "Form body contains an unpaired UTF-16 surrogate and cannot be read as UTF-8 text",
+    );
+  }
+
+  return encoder.encode(body);
+}
+
+function parseSegment(bytes: Uint8Array, start: number, end: number, position: number): FormPair {
+  let split = bytes.indexOf(EQUALS, start);
+
+  if (split === -1 || split > end) {
+    split = end;
+  }
+
+  const name = decodeComponent(
+    bytes,
+    start,
+    split,
+    () => `the name of field ${position} (${quote(bytes.subarray(start, split))})`,
+  );
+  const valueStart = Math.min(split + 1, end);
+  const value = decodeComponent(bytes, valueStart, end, () => `the value of field "${name}"`);
+
+  return [name, value];
+}
+
+function decodeComponent(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  describe: () => string,
+): string {
+  const decoded = new Uint8Array(end - start);
+  let length = 0;
+
+  for (let index = start; index < end; index += 1) {
+    const byte = bytes[index] as number;
+
+    if (byte === PLUS) {
+      decoded[length] = SPACE;
+    } else if (byte === PERCENT) {
+      decoded[length] = readEscape(bytes, index, end, describe);
+      index += 2;
+    } else {
+      decoded[length] = byte;
+    }
+
+    length += 1;
+  }
+
+  try {
+    return utf8.decode(decoded.subarray(0, length));
+  } catch (error) {
+    throw new WebhookParseError(
+      `Form body has invalid UTF-8 in ${describe()}; the sender must encode text as UTF-8`,
+      { cause: error },
+    );
+  }
+}
+
+function readEscape(bytes: Uint8Array, index: number, end: number, describe: () => string): number {
+  const high = index + 1 < end ? hexValue(bytes[index + 1] as number) : -1;
+  const low = index + 2 < end ? hexValue(bytes[index + 2] as number) : -1;
+
+  if (high === -1 || low === -1) {
+    const sequence = quote(bytes.subarray(index, Math.min(index + 3, end)));
+
+    throw new WebhookParseError(
+      `Form body has a malformed percent escape ${sequence} in ${describe()}; ` +
+        "a % must be followed by two hexadecimal digits",
+    );
+  }
+
+  return high * 16 + low;
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) {
+    return byte - 0x30;
+  }
+
+  const lower = byte | 0x20;
+
+  if (lower >= 0x61 && lower <= 0x66) {
+    return lower - 0x61 + 10;
+  }
+
+  return -1;
+}
+
+function quote(bytes: Uint8Array): string {
+  const text = Buffer.from(bytes.subarray(0, QUOTE_LIMIT)).toString("latin1");
+
+  return JSON.stringify(text);
+}

@@ -1,0 +1,156 @@
+/**
+ * Text normalisation for keyword matching. Every step is one linear pass; pure ASCII text,
+ * the common case, skips the Unicode steps.
+ */
+
+const nonAscii = /[^\p{ASCII}]/u;
+
+/** Combining marks, after NFKD: accents, variation selectors, the keycap mark. */
+const marks = /\p{M}/gu;
+
+/** Apostrophe look-alikes phones substitute for `'`. */
+const apostrophes = /[\u2018\u2019\u02bc\u2032\uff07`]/g;
+
+const letterOrNumber = /^[\p{L}\p{N}]$/u;
+
+/** Characters that end a clause: "Stop. Thank you", "No, stop", "STOP!!" */
+const clauseBreaks = new Set([
+  ".",
+  "!",
+  "?",
+  ";",
+  ":",
+  ",",
+  "\n",
+  "\r",
+  "\u0085", // next line
+  "\u2028", // line separator
+  "\u2029", // paragraph separator
+  "\u3002", // ideographic full stop
+  "\uff61", // halfwidth ideographic full stop
+  "\u061f", // Arabic question mark
+  "\u06d4", // Arabic full stop
+  "\u0964", // Devanagari danda
+]);
+
+/** `opt out` and `stop all` (after hyphens and spaces became one space) as one word. */
+const joinedForms = /(?<![^ \n])(?:(opt) (?=out(?![^ \n]))|(stop) (?=all(?![^ \n])))/g;
+
+const word = 1;
+const apostrophe = 2;
+const clauseBreak = 3;
+const other = 4;
+
+/**
+ * Normalises a message for keyword matching: NFKC-compatible folding (full-width letters
+ * become ASCII), accents removed, lower case, emoji, punctuation and invisible characters
+ * dropped, words separated by single spaces, and `OPT-OUT`/`OPT OUT` folded to `optout`,
+ * `STOP ALL` to `stopall`. Apostrophes inside words are kept (`don't`).
+ *
+ * @example normalizeKeywordText("  Opt-Out 🛑 please!! ") // "optout please"
+ */
+export function normalizeKeywordText(text: string): string {
+  return normalize(text, " ");
+}
+
+/**
+ * Like {@link normalizeKeywordText}, but clauses are separated by a newline instead of a
+ * space: `"Stop. Thank you"` becomes `"stop\nthank you"`.
+ */
+export function normalizeClauses(text: string): string {
+  return normalize(text, "\n");
+}
+
+function normalize(text: string, clauseSeparator: string): string {
+  if (typeof text !== "string" || text === "") {
+    return "";
+  }
+
+  const words = segment(fold(text), clauseSeparator);
+
+  return words.includes(" ") ? words.replace(joinedForms, "$1$2") : words;
+}
+
+/** Compatibility decomposition, lower case, marks removed; the identity on lower-case ASCII. */
+function fold(text: string): string {
+  if (!nonAscii.test(text)) {
+    return text.toLowerCase();
+  }
+
+  return text
+    .normalize("NFKD")
+    .toLowerCase()
+    .replace(marks, "")
+    .normalize("NFC")
+    .replace(apostrophes, "'");
+}
+
+/** Joins the words of `text` with single spaces, or `clauseSeparator` across a clause break. */
+function segment(text: string, clauseSeparator: string): string {
+  let out = "";
+  let start = -1;
+  let brokeClause = false;
+  let index = 0;
+
+  while (index < text.length) {
+    const width = charWidth(text, index);
+    const kind = classify(text, index, width);
+
+    if (kind === word || (kind === apostrophe && start >= 0 && nextIsWord(text, index + 1))) {
+      if (start < 0) {
+        start = index;
+      }
+    } else {
+      if (start >= 0) {
+        out = append(out, text.slice(start, index), brokeClause ? clauseSeparator : " ");
+        start = -1;
+        brokeClause = false;
+      }
+      brokeClause ||= kind === clauseBreak;
+    }
+
+    index += width;
+  }
+
+  return start >= 0 ? append(out, text.slice(start), brokeClause ? clauseSeparator : " ") : out;
+}
+
+function append(out: string, next: string, separator: string): string {
+  return out === "" ? next : out + separator + next;
+}
+
+/** 2 for a surrogate pair, else 1; a lone surrogate counts as one (non-word) character. */
+function charWidth(text: string, index: number): number {
+  const code = text.charCodeAt(index);
+  if (code < 0xd800 || code > 0xdbff || index + 1 >= text.length) {
+    return 1;
+  }
+
+  const next = text.charCodeAt(index + 1);
+  return next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
+}
+
+function classify(text: string, index: number, width: number): number {
+  const code = text.charCodeAt(index);
+
+  if (code < 0x80) {
+    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
+      return word;
+    }
+    if (code === 0x27) {
+      return apostrophe;
+    }
+    return clauseBreaks.has(text[index] as string) ? clauseBreak : other;
+  }
+
+  const char = width === 1 ? (text[index] as string) : text.slice(index, index + 2);
+  if (letterOrNumber.test(char)) {
+    return word;
+  }
+
+  return clauseBreaks.has(char) ? clauseBreak : other;
+}
+
+function nextIsWord(text: string, index: number): boolean {
+  return index < text.length && classify(text, index, charWidth(text, index)) === word;
+}

@@ -1,0 +1,147 @@
+/**
+ * The schema of the SQLite store and the ordered migrations that build it. The version is
+ * stored in `PRAGMA user_version`. Pending migrations run in order, in one transaction.
+ */
+
+import type { Database } from "better-sqlite3";
+import { StoreError } from "../../errors.js";
+
+/** One step of the schema. A released migration is never edited, so add a new one. */
+export interface Migration {
+  version: number;
+  description: string;
+  sql: string;
+}
+
+// Times are epoch milliseconds. `seq` is the commit order of events.
+// consent_by_sender stores the deciding event per (phone, sender), for per-sender scopes.
+// consent_by_phone stores the deciding event per phone over every sender, so that the `*`
+// reading on the send path is one primary-key lookup.
+const initialSchema = `
+CREATE TABLE webhook_receipts (
+  id TEXT PRIMARY KEY,
+  provider TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  committed_at INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE consent_events (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  phone TEXT NOT NULL,
+  action TEXT NOT NULL CHECK (action IN ('opt-out', 'opt-in')),
+  sender TEXT NOT NULL,
+  source TEXT NOT NULL,
+  provider TEXT,
+  message_id TEXT,
+  provider_code TEXT,
+  text TEXT,
+  keyword TEXT,
+  occurred_at INTEGER NOT NULL,
+  recorded_at INTEGER NOT NULL,
+  receipt_id TEXT REFERENCES webhook_receipts (id)
+);
+
+CREATE INDEX consent_events_by_phone ON consent_events (phone, seq);
+
+CREATE TABLE consent_by_sender (
+  phone TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  action TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL REFERENCES consent_events (seq),
+  PRIMARY KEY (phone, sender)
+) WITHOUT ROWID;
+
+CREATE INDEX consent_by_sender_by_action ON consent_by_sender (action, sender, phone);
+
+CREATE TABLE consent_by_phone (
+  phone TEXT PRIMARY KEY,
+  action TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL REFERENCES consent_events (seq)
+) WITHOUT ROWID;
+
+CREATE INDEX consent_by_phone_by_action ON consent_by_phone (action, phone);
+
+CREATE TABLE outbox (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL UNIQUE,
+  receipt_id TEXT NOT NULL REFERENCES webhook_receipts (id),
+  type TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  not_before INTEGER NOT NULL,
+  lease_expires_at INTEGER NOT NULL DEFAULT 0,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT
+);
+
+CREATE INDEX outbox_due ON outbox (not_before, seq);
+`;
+
+/** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
+export const migrations: readonly Migration[] = [
+  { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
+];
+
+/** The schema version this code creates and reads. */
+export const SCHEMA_VERSION = migrations.length;
+
+/** Reads the schema version stored in the database file. */
+export function readSchemaVersion(db: Database): number {
+  return db.pragma("user_version", { simple: true }) as number;
+}
+
+function newerVersionError(path: string, found: number): StoreError {
+  return new StoreError(
+    `SQLite store ${path} has schema version ${found}, but this version of smsgate knows ` +
+      `versions 1 to ${SCHEMA_VERSION}. Upgrade smsgate to open it.`,
+  );
+}
+
+/**
+ * Brings the schema to {@link SCHEMA_VERSION}. A database at that version is left untouched.
+ *
+ * @throws {StoreError} when the file has a newer version, or an older one and is read-only.
+ */
+export function migrate(db: Database, path: string): void {
+  const found = readSchemaVersion(db);
+  if (found > SCHEMA_VERSION) {
+    throw newerVersionError(path, found);
+  }
+
+  if (found === SCHEMA_VERSION) {
+    return;
+  }
+
+  if (db.readonly) {
+    throw new StoreError(
+      `SQLite store ${path} has schema version ${found} and needs version ${SCHEMA_VERSION}, ` +
+        "but it was opened read-only. Open it once without readonly to migrate it.",
+    );
+  }
+
+  applyMigrations(db, path);
+}
+
+function applyMigrations(db: Database, path: string): void {
+  const run = db.transaction(() => {
+    // Another process may have migrated the file after the first read, so the version is
+    // read again now that this transaction has the write lock.
+    const current = readSchemaVersion(db);
+    if (current > SCHEMA_VERSION) {
+      throw newerVersionError(path, current);
+    }
+
+    for (const migration of migrations) {
+      if (migration.version > current) {
+        db.exec(migration.sql);
+      }
+    }
+
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  });
+
+  run.immediate();
+}

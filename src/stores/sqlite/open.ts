@@ -1,0 +1,189 @@
+/** Validates the SQLite store's options and opens its connection with durable settings. */
+
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { z } from "zod";
+import { ConfigError, StoreError } from "../../errors.js";
+import { toStoreError } from "./errors.js";
+import { migrate, readSchemaVersion } from "./migrations.js";
+
+const MAX_TIMEOUT_MS = 2 ** 31 - 1;
+
+/** The path that opens a private database in memory instead of a file. */
+export const MEMORY_PATH = ":memory:";
+
+const optionsSchema = z.strictObject({
+  path: z
+    .string({ error: "must be a file path string" })
+    .min(1, { error: `must not be empty. Give a file path, or "${MEMORY_PATH}"` }),
+  busyTimeoutMs: z
+    .number({ error: "must be a number of milliseconds" })
+    .int({ error: "must be a whole number of milliseconds" })
+    .min(0, { error: "must not be negative" })
+    .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS}` })
+    .default(5000),
+  readonly: z.boolean({ error: "must be true or false" }).default(false),
+});
+
+/** Options of `openSqliteStore`. */
+export interface SqliteStoreOptions {
+  /**
+   * The database file. Its directory is created when missing. `:memory:` opens a private
+   * database that is lost on close, for tests.
+   */
+  path: string;
+  /**
+   * How long a write waits for another connection's lock before it fails, in milliseconds.
+   * While it waits, the thread is blocked, because better-sqlite3 is synchronous.
+   * @default 5000
+   */
+  busyTimeoutMs?: number;
+  /**
+   * Opens an existing file for reading only; every write rejects with a `StoreError`.
+   * @default false
+   */
+  readonly?: boolean;
+}
+
+/** The options after validation, with defaults applied. */
+export type ResolvedSqliteOptions = z.output<typeof optionsSchema>;
+
+function describeValue(value: unknown): string {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean"
+    ? JSON.stringify(value)
+    : typeof value;
+}
+
+/**
+ * Validates the options of `openSqliteStore`.
+ *
+ * @throws {ConfigError} naming the first invalid option.
+ */
+export function parseSqliteOptions(input: unknown): ResolvedSqliteOptions {
+  const result = optionsSchema.safeParse(input);
+  if (result.success) {
+    return result.data;
+  }
+
+  const issue = result.error.issues[0];
+  if (issue === undefined || issue.path.length === 0) {
+    const keys = issue?.code === "unrecognized_keys" ? issue.keys.join(", ") : "";
+    if (keys !== "") {
+      throw new ConfigError(
+        keys,
+        "is not an option of the SQLite store. Remove it or correct its spelling",
+      );
+    }
+
+    throw new ConfigError("options", "must be an object with a path");
+  }
+
+  const path = issue.path.join(".");
+  const received = (input as Record<string, unknown>)[path];
+  throw new ConfigError(path, `${issue.message} (received ${describeValue(received)})`);
+}
+
+function createParentDirectory(path: string): void {
+  const directory = dirname(path);
+
+  try {
+    mkdirSync(directory, { recursive: true });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new StoreError(
+      `Cannot open the SQLite store ${path}: creating its directory ${directory} failed ` +
+        `(${reason}). Create the directory, or choose a path in a writable directory.`,
+      { cause: error },
+    );
+  }
+}
+
+function openConnection(options: ResolvedSqliteOptions): Database.Database {
+  try {
+    return new Database(options.path, {
+      readonly: options.readonly,
+      fileMustExist: options.readonly,
+      timeout: options.busyTimeoutMs,
+    });
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    const advice = options.readonly
+      ? "A read-only store needs an existing database file; check the path."
+      : "Check that the path names a file, not a directory, and that it is writable.";
+    throw new StoreError(`Cannot open the SQLite store ${options.path}: ${reason}. ${advice}`, {
+      cause: error,
+    });
+  }
+}
+
+// Durability: WAL lets readers in other processes (a server and the CLI) work while one
+// connection writes. better-sqlite3 12 builds SQLite with SQLITE_DEFAULT_WAL_SYNCHRONOUS=1,
+// so a connection to a WAL file starts at NORMAL, where the last commits can be lost on
+// power failure. FULL is set instead: each commit is flushed to disk before it returns,
+// and so before the promise that acknowledges it resolves.
+function configure(db: Database.Database, options: ResolvedSqliteOptions): void {
+  db.pragma(`busy_timeout = ${options.busyTimeoutMs}`);
+
+  if (!options.readonly && options.path !== MEMORY_PATH) {
+    const mode = db.pragma("journal_mode = WAL", { simple: true });
+    if (mode !== "wal") {
+      throw new StoreError(
+        `SQLite store ${options.path}: WAL journal mode is not available (got ${String(mode)}). ` +
+          "Put the database on a local file system.",
+      );
+    }
+  }
+
+  db.pragma("synchronous = FULL");
+  db.pragma("foreign_keys = ON");
+}
+
+/**
+ * Opens the database file, applies the durability settings and migrates the schema.
+ *
+ * @throws {StoreError} when the file cannot be opened, configured or migrated.
+ */
+export function openDatabase(options: ResolvedSqliteOptions): Database.Database {
+  if (!options.readonly && options.path !== MEMORY_PATH) {
+    createParentDirectory(options.path);
+  }
+
+  const db = openConnection(options);
+
+  try {
+    configure(db, options);
+    migrate(db, options.path);
+  } catch (error) {
+    db.close();
+    throw error instanceof StoreError ? error : toStoreError("open", options.path, error);
+  }
+
+  return db;
+}
+
+/** The settings in effect on a store's connection, read back from SQLite. */
+export interface SqliteStoreDiagnostics {
+  path: string;
+  /** `wal` for a file, `memory` for `:memory:`. */
+  journalMode: string;
+  /** 2 is FULL. */
+  synchronous: number;
+  busyTimeoutMs: number;
+  foreignKeys: boolean;
+  schemaVersion: number;
+  readonly: boolean;
+}
+
+/** Reads the durability settings and schema version of a connection. */
+export function readDiagnostics(db: Database.Database, path: string): SqliteStoreDiagnostics {
+  return {
+    path,
+    journalMode: String(db.pragma("journal_mode", { simple: true })),
+    synchronous: Number(db.pragma("synchronous", { simple: true })),
+    busyTimeoutMs: Number(db.pragma("busy_timeout", { simple: true })),
+    foreignKeys: db.pragma("foreign_keys", { simple: true }) === 1,
+    schemaVersion: readSchemaVersion(db),
+    readonly: db.readonly,
+  };
+}

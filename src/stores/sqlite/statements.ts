@@ -1,0 +1,209 @@
+/** The prepared statements of the SQLite store, and the mapping between rows and events. */
+
+import type { Database, Statement } from "better-sqlite3";
+import type { ConsentAction, ConsentEvent, ConsentSource } from "../../consent/types.js";
+
+/** A row of `consent_events` as read. */
+export interface EventRow {
+  seq: number;
+  id: string;
+  phone: string;
+  action: string;
+  sender: string;
+  source: string;
+  provider: string | null;
+  message_id: string | null;
+  provider_code: string | null;
+  text: string | null;
+  keyword: string | null;
+  occurred_at: number;
+  recorded_at: number;
+}
+
+/** A row of `outbox` as returned by a claim. */
+export interface OutboxRow {
+  seq: number;
+  id: string;
+  type: string;
+  payload: string;
+  created_at: number;
+  attempts: number;
+}
+
+const eventColumns = `e.seq, e.id, e.phone, e.action, e.sender, e.source, e.provider,
+  e.message_id, e.provider_code, e.text, e.keyword, e.occurred_at, e.recorded_at`;
+
+// The newest event of (phone, @scope) and (phone, '*'), in consent order.
+const decidingSenderRow = `SELECT s.seq FROM consent_by_sender AS s
+  WHERE s.phone = @phone AND s.sender IN (@scope, '*')
+  ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1`;
+
+function listSenderArm(sender: string): string {
+  return `SELECT s.phone AS list_phone, ${eventColumns} FROM consent_by_sender AS s
+    JOIN consent_events AS e ON e.seq = s.seq
+    WHERE s.action = 'opt-out' AND s.sender = ${sender} AND s.phone > @after
+      AND NOT EXISTS (SELECT 1 FROM consent_by_sender AS n
+        WHERE n.phone = s.phone AND n.sender IN (@scope, '*')
+          AND (n.occurred_at, n.seq) > (s.occurred_at, s.seq))`;
+}
+
+const sql = {
+  insertEvent: `INSERT INTO consent_events (id, phone, action, sender, source, provider,
+      message_id, provider_code, text, keyword, occurred_at, recorded_at, receipt_id)
+    VALUES (@id, @phone, @action, @sender, @source, @provider, @messageId, @providerCode,
+      @text, @keyword, @occurredAt, @recordedAt, @receiptId)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING seq`,
+  // The row changes only when the new event is newer in consent order.
+  upsertSenderState: `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
+    VALUES (@phone, @sender, @action, @occurredAt, @seq)
+    ON CONFLICT (phone, sender) DO UPDATE
+      SET action = excluded.action, occurred_at = excluded.occurred_at, seq = excluded.seq
+      WHERE (excluded.occurred_at, excluded.seq)
+        > (consent_by_sender.occurred_at, consent_by_sender.seq)`,
+  upsertPhoneState: `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
+    VALUES (@phone, @action, @occurredAt, @seq)
+    ON CONFLICT (phone) DO UPDATE
+      SET action = excluded.action, occurred_at = excluded.occurred_at, seq = excluded.seq
+      WHERE (excluded.occurred_at, excluded.seq)
+        > (consent_by_phone.occurred_at, consent_by_phone.seq)`,
+  insertReceipt: `INSERT INTO webhook_receipts (id, provider, received_at, committed_at)
+    VALUES (@id, @provider, @receivedAt, @committedAt)
+    ON CONFLICT (id) DO NOTHING`,
+  insertOutbox: `INSERT INTO outbox (id, receipt_id, type, payload, created_at, not_before)
+    VALUES (@id, @receiptId, @type, @payload, @createdAt, @createdAt)
+    ON CONFLICT (id) DO NOTHING`,
+  isOptedOutAny: `SELECT 1 FROM consent_by_phone WHERE phone = ? AND action = 'opt-out'`,
+  isOptedOutSender: `SELECT s.action = 'opt-out' FROM consent_by_sender AS s
+    WHERE s.phone = @phone AND s.sender IN (@scope, '*')
+    ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1`,
+  // CROSS JOIN keeps json_each as the outer loop, so each phone is one primary-key lookup.
+  filterAny: `SELECT DISTINCT s.phone FROM json_each(?) AS j
+    CROSS JOIN consent_by_phone AS s ON s.phone = j.value
+    WHERE s.action = 'opt-out'`,
+  filterSender: `SELECT DISTINCT j.value FROM json_each(@phones) AS j
+    WHERE (SELECT s.action FROM consent_by_sender AS s
+      WHERE s.phone = j.value AND s.sender IN (@scope, '*')
+      ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1) = 'opt-out'`,
+  stateAny: `SELECT ${eventColumns} FROM consent_by_phone AS s
+    JOIN consent_events AS e ON e.seq = s.seq WHERE s.phone = ?`,
+  stateSender: `SELECT ${eventColumns} FROM consent_events AS e
+    WHERE e.seq = (${decidingSenderRow})`,
+  history: `SELECT ${eventColumns} FROM consent_events AS e WHERE e.phone = ? ORDER BY e.seq`,
+  listAny: `SELECT ${eventColumns} FROM consent_by_phone AS s
+    JOIN consent_events AS e ON e.seq = s.seq
+    WHERE s.action = 'opt-out' AND s.phone > @after
+    ORDER BY s.phone LIMIT @limit`,
+  // One arm per sender value, each read in phone order from its index and merged without a
+  // sort. A phone with opted-out rows in both arms is listed once, by its newest row.
+  listSender: `${listSenderArm("@scope")} UNION ALL ${listSenderArm("'*'")}
+    ORDER BY list_phone LIMIT @limit`,
+  claimOutbox: `UPDATE outbox
+    SET lease_expires_at = @leaseExpiresAt, attempts = attempts + 1
+    WHERE seq IN (SELECT seq FROM outbox
+      WHERE not_before <= @now AND lease_expires_at <= @now
+      ORDER BY seq LIMIT @limit)
+    RETURNING seq, id, type, payload, created_at, attempts`,
+  completeOutbox: "DELETE FROM outbox WHERE id = ?",
+  retryOutbox: `UPDATE outbox SET not_before = @notBefore, lease_expires_at = 0,
+    last_error = @error WHERE id = @id`,
+} as const;
+
+/** Every statement of the store, prepared once when the store opens. */
+export type Statements = { [Name in keyof typeof sql]: Statement };
+
+/** Prepares every statement of the store on `db`. */
+export function prepareStatements(db: Database): Statements {
+  const entries = Object.entries(sql).map(([name, text]) => [name, db.prepare(text)]);
+  const statements = Object.fromEntries(entries) as Statements;
+
+  statements.insertEvent.pluck();
+  statements.isOptedOutAny.pluck();
+  statements.isOptedOutSender.pluck();
+  statements.filterAny.pluck();
+  statements.filterSender.pluck();
+
+  return statements;
+}
+
+/** Builds the named parameters of `insertEvent` for an event. */
+export function eventParameters(
+  event: ConsentEvent,
+  recordedAt: number,
+  receiptId: string | null,
+): Record<string, string | number | null> {
+  return {
+    id: event.id,
+    phone: event.phone,
+    action: event.action,
+    sender: event.sender,
+    source: event.source,
+    provider: event.provider ?? null,
+    messageId: event.messageId ?? null,
+    providerCode: event.providerCode ?? null,
+    text: event.text ?? null,
+    keyword: event.keyword ?? null,
+    occurredAt: event.occurredAt.getTime(),
+    recordedAt,
+    receiptId,
+  };
+}
+
+/** Turns a row of `consent_events` into an event, leaving out empty columns. */
+export function rowToEvent(row: EventRow): ConsentEvent {
+  const event: ConsentEvent = {
+    id: row.id,
+    phone: row.phone,
+    action: row.action as ConsentAction,
+    sender: row.sender,
+    source: row.source as ConsentSource,
+    occurredAt: new Date(row.occurred_at),
+    recordedAt: new Date(row.recorded_at),
+  };
+
+  if (row.provider !== null) event.provider = row.provider;
+  if (row.message_id !== null) event.messageId = row.message_id;
+  if (row.provider_code !== null) event.providerCode = row.provider_code;
+  if (row.text !== null) event.text = row.text;
+  if (row.keyword !== null) event.keyword = row.keyword;
+
+  return event;
+}
+
+/**
+ * Maximum length of the JSON array bound to one bulk check. SQLite rejects longer text than
+ * SQLITE_MAX_LENGTH (10^9 bytes by default) and V8 limits a string to about 2^29 characters,
+ * so a larger input is split into several queries.
+ */
+export const MAX_JSON_PARAMETER_BYTES = 2 ** 27;
+
+/**
+ * Encodes `values` as JSON arrays of at most `maxBytes` UTF-8 bytes each, in order. Almost
+ * every input fits in one array.
+ */
+export function toJsonArrayChunks(
+  values: readonly string[],
+  maxBytes = MAX_JSON_PARAMETER_BYTES,
+): string[] {
+  const chunks: string[] = [];
+  let start = 0;
+  let size = 2;
+
+  values.forEach((value, index) => {
+    // Upper bound of the encoded size: quotes, comma, and at most 6 bytes per UTF-16 unit.
+    const itemBytes = value.length * 6 + 3;
+    if (index > start && size + itemBytes > maxBytes) {
+      chunks.push(JSON.stringify(values.slice(start, index)));
+      start = index;
+      size = 2;
+    }
+
+    size += itemBytes;
+  });
+
+  if (values.length > start) {
+    chunks.push(JSON.stringify(values.slice(start)));
+  }
+
+  return chunks;
+}

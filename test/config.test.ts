@@ -1,0 +1,513 @@
+// biome-ignore-all lint/suspicious/noTemplateCurlyInString: the tests write ${VAR} references
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import {
+  configSchema,
+  expandEnvironment,
+  formatOptionPath,
+  loadConfig,
+  parseConfig,
+} from "../src/cli/config.js";
+import { type ConfigError, isConfigError } from "../src/errors.js";
+
+const accountSid = "AC0123456789abcdef0123456789abcdef";
+const serviceSid = "MG0123456789abcdef0123456789abcdef";
+
+/** Runs `action` and returns the ConfigError it throws. */
+function configErrorOf(action: () => unknown): ConfigError {
+  try {
+    action();
+  } catch (error) {
+    if (isConfigError(error)) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but nothing was thrown");
+}
+
+async function asyncConfigErrorOf(action: () => Promise<unknown>): Promise<ConfigError> {
+  try {
+    await action();
+  } catch (error) {
+    if (isConfigError(error)) {
+      return error;
+    }
+    throw error;
+  }
+  throw new Error("expected a ConfigError, but nothing was thrown");
+}
+
+describe("parseConfig defaults", () => {
+  it("fills every default", () => {
+    const config = parseConfig({}, {});
+
+    expect(config.publicUrl).toBeUndefined();
+    expect(config.trustProxy).toEqual([]);
+    expect(config.insecureSkipSignatureVerification).toBe(false);
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 8787 });
+    expect(config.store).toEqual({ type: "sqlite", path: "./smsgate.db" });
+    expect(config.defaultRegion).toBeUndefined();
+    expect(config.optOutScope).toBe("global");
+    expect(config.keywords).toEqual({ yesIsOptIn: false });
+    expect(config.limits).toEqual({
+      maxBodyBytes: 65536,
+      headersTimeoutMs: 10_000,
+      requestTimeoutMs: 30_000,
+      maxConnections: 1024,
+    });
+    expect(config.forward).toBeUndefined();
+    expect(config.replies).toBeUndefined();
+    expect(config.providers).toBeUndefined();
+  });
+
+  it("fills defaults inside partial objects", () => {
+    const config = parseConfig(
+      { listen: { port: 0 }, limits: { maxBodyBytes: 10 }, store: { type: "sqlite" } },
+      {},
+    );
+
+    expect(config.listen).toEqual({ host: "127.0.0.1", port: 0 });
+    expect(config.limits.maxBodyBytes).toBe(10);
+    expect(config.limits.requestTimeoutMs).toBe(30_000);
+    expect(config.store).toEqual({ type: "sqlite", path: "./smsgate.db" });
+  });
+});
+
+describe("parseConfig keys", () => {
+  it("accepts every key", () => {
+    const config = parseConfig(
+      {
+        publicUrl: "https://sms.example.com/hooks/",
+        trustProxy: ["10.0.0.1", "::1", "192.168.0.0/16"],
+        insecureSkipSignatureVerification: true,
+        listen: { host: "0.0.0.0", port: 9000 },
+        store: { type: "sqlite", path: "/var/lib/smsgate.db", busyTimeoutMs: 2000 },
+        defaultRegion: "GB",
+        optOutScope: "sender",
+        keywords: { yesIsOptIn: true },
+        limits: {
+          maxBodyBytes: 1000,
+          headersTimeoutMs: 500,
+          requestTimeoutMs: 1000,
+          maxConnections: 10,
+        },
+        forward: {
+          url: "http://127.0.0.1:3000/events",
+          secret: "s3cret",
+          maxAttempts: 3,
+          timeoutMs: 500,
+        },
+        replies: { optOut: "Bye", optIn: "Welcome back", help: "Call us" },
+        providers: {
+          twilio: {
+            accountSid,
+            authToken: "token",
+            from: "+15017122661",
+            messagingServiceSid: serviceSid,
+            apiBaseUrl: "http://127.0.0.1:4010",
+          },
+        },
+      },
+      {},
+    );
+
+    expect(config.publicUrl).toBe("https://sms.example.com/hooks");
+    expect(config.trustProxy).toEqual(["10.0.0.1", "::1", "192.168.0.0/16"]);
+    expect(config.insecureSkipSignatureVerification).toBe(true);
+    expect(config.listen).toEqual({ host: "0.0.0.0", port: 9000 });
+    expect(config.store).toEqual({
+      type: "sqlite",
+      path: "/var/lib/smsgate.db",
+      busyTimeoutMs: 2000,
+    });
+    expect(config.defaultRegion).toBe("GB");
+    expect(config.optOutScope).toBe("sender");
+    expect(config.keywords.yesIsOptIn).toBe(true);
+    expect(config.limits).toEqual({
+      maxBodyBytes: 1000,
+      headersTimeoutMs: 500,
+      requestTimeoutMs: 1000,
+      maxConnections: 10,
+    });
+    expect(config.forward).toEqual({
+      url: "http://127.0.0.1:3000/events",
+      secret: "s3cret",
+      maxAttempts: 3,
+      timeoutMs: 500,
+    });
+    expect(config.replies).toEqual({ optOut: "Bye", optIn: "Welcome back", help: "Call us" });
+    expect(config.providers?.twilio).toEqual({
+      accountSid,
+      authToken: "token",
+      from: "+15017122661",
+      messagingServiceSid: serviceSid,
+      apiBaseUrl: "http://127.0.0.1:4010",
+    });
+  });
+
+  it("accepts the memory store", () => {
+    expect(parseConfig({ store: { type: "memory" } }, {}).store).toEqual({ type: "memory" });
+  });
+
+  it("fills forward defaults", () => {
+    const config = parseConfig(
+      { forward: { url: "https://app.example.com/sms", secret: "x" } },
+      {},
+    );
+
+    expect(config.forward?.maxAttempts).toBe(20);
+    expect(config.forward?.timeoutMs).toBe(10_000);
+  });
+
+  it("uppercases the default region", () => {
+    expect(parseConfig({ defaultRegion: "us" }, {}).defaultRegion).toBe("US");
+  });
+
+  it("removes every trailing slash of publicUrl", () => {
+    expect(parseConfig({ publicUrl: "https://a.example.com//" }, {}).publicUrl).toBe(
+      "https://a.example.com",
+    );
+  });
+
+  it("keeps publicUrl otherwise unchanged", () => {
+    const publicUrl = "https://Sms.Example.com:8443/Prefix";
+
+    expect(parseConfig({ publicUrl }, {}).publicUrl).toBe(publicUrl);
+  });
+
+  it("exposes the schema", () => {
+    expect(configSchema.safeParse({}).success).toBe(true);
+    expect(configSchema.safeParse({ listen: { port: -1 } }).success).toBe(false);
+  });
+});
+
+describe("parseConfig errors", () => {
+  const cases: Array<[string, unknown, string, RegExp]> = [
+    ["unknown top-level key", { pubilcUrl: "https://x.com" }, "pubilcUrl", /unknown option/],
+    ["unknown nested key", { listen: { prot: 1 } }, "listen.prot", /allowed keys here: host, port/],
+    ["unknown store key", { store: { type: "memory", path: "x" } }, "store.path", /type/],
+    ["unknown store type", { store: { type: "postgres" } }, "store.type", /sqlite/],
+    ["port as a string", { listen: { port: "8080" } }, "listen.port", /expected number/],
+    ["port out of range", { listen: { port: 70000 } }, "listen.port", /65535/],
+    [
+      "fractional body limit",
+      { limits: { maxBodyBytes: 1.5 } },
+      "limits.maxBodyBytes",
+      /whole number/,
+    ],
+    [
+      "zero connections",
+      { limits: { maxConnections: 0 } },
+      "limits.maxConnections",
+      /greater than 0/,
+    ],
+    [
+      "headers timeout over request timeout",
+      { limits: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } },
+      "limits.headersTimeoutMs",
+      /must not exceed/,
+    ],
+    [
+      "insecure flag as a string",
+      { insecureSkipSignatureVerification: "yes" },
+      "insecureSkipSignatureVerification",
+      /boolean/,
+    ],
+    ["publicUrl with a query", { publicUrl: "https://x.com/?a=1" }, "publicUrl", /query/],
+    ["publicUrl with a fragment", { publicUrl: "https://x.com/#a" }, "publicUrl", /fragment/],
+    ["publicUrl without scheme", { publicUrl: "sms.example.com" }, "publicUrl", /http/],
+    ["publicUrl with ftp", { publicUrl: "ftp://sms.example.com" }, "publicUrl", /http/],
+    [
+      "trustProxy not an address",
+      { trustProxy: ["10.0.0.1", "proxy.local"] },
+      "trustProxy[1]",
+      /proxy\.local/,
+    ],
+    ["trustProxy bad prefix", { trustProxy: ["10.0.0.0/33"] }, "trustProxy[0]", /subnet/],
+    ["unsupported region", { defaultRegion: "XX" }, "defaultRegion", /"XX"/],
+    ["unknown scope", { optOutScope: "per-sender" }, "optOutScope", /global/],
+    [
+      "yesIsOptIn as a string",
+      { keywords: { yesIsOptIn: "true" } },
+      "keywords.yesIsOptIn",
+      /boolean/,
+    ],
+    [
+      "forward without secret",
+      { forward: { url: "https://a.example.com" } },
+      "forward.secret",
+      /is required/,
+    ],
+    ["forward without url", { forward: { secret: "x" } }, "forward.url", /is required/],
+    [
+      "forward with empty secret",
+      { forward: { url: "https://a.example.com", secret: "" } },
+      "forward.secret",
+      /empty/,
+    ],
+    [
+      "forward url not http",
+      { forward: { url: "mailto:a@b.c", secret: "x" } },
+      "forward.url",
+      /http/,
+    ],
+    ["empty reply", { replies: { optOut: "" } }, "replies.optOut", /must not be empty/],
+    [
+      "bad account SID",
+      { providers: { twilio: { accountSid: "AC1", authToken: "t" } } },
+      "providers.twilio.accountSid",
+      /"AC1"/,
+    ],
+    [
+      "bad messaging service SID",
+      { providers: { twilio: { accountSid, authToken: "t", messagingServiceSid: "MG1" } } },
+      "providers.twilio.messagingServiceSid",
+      /"MG1"/,
+    ],
+    [
+      "unknown provider",
+      { providers: { twillio: {} } },
+      "providers.twillio",
+      /allowed keys here: twilio/,
+    ],
+  ];
+
+  for (const [name, input, path, message] of cases) {
+    it(`rejects ${name}`, () => {
+      const error = configErrorOf(() => parseConfig(input, {}));
+
+      expect(error.path).toBe(path);
+      expect(error.message.startsWith(`${path}: `)).toBe(true);
+      expect(error.message).toMatch(message);
+    });
+  }
+
+  it("lists every problem", () => {
+    const error = configErrorOf(() =>
+      parseConfig({ listen: { port: "x" }, optOutScope: "nobody" }, {}),
+    );
+
+    expect(error.message).toContain("listen.port: ");
+    expect(error.message).toContain("\noptOutScope: ");
+  });
+});
+
+describe("parseConfig provider secrets", () => {
+  it("rejects a provider without authToken", () => {
+    const error = configErrorOf(() => parseConfig({ providers: { twilio: { accountSid } } }, {}));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+    expect(error.message).toMatch(/missing or empty/);
+  });
+
+  it("rejects an empty authToken", () => {
+    const input = { providers: { twilio: { accountSid, authToken: "" } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+  });
+
+  it("rejects an authToken from an empty variable", () => {
+    const input = { providers: { twilio: { accountSid, authToken: "${TOKEN}" } } };
+    const error = configErrorOf(() => parseConfig(input, { TOKEN: "" }));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+  });
+
+  it("reports a missing secret beside other problems", () => {
+    const input = { listen: { port: "x" }, providers: { twilio: { accountSid } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.message).toContain("providers.twilio.authToken: ");
+  });
+
+  it("allows no authToken with the insecure flag", () => {
+    const config = parseConfig(
+      { insecureSkipSignatureVerification: true, providers: { twilio: { accountSid } } },
+      {},
+    );
+
+    expect(config.providers?.twilio?.authToken).toBeUndefined();
+    expect(config.insecureSkipSignatureVerification).toBe(true);
+  });
+});
+
+describe("environment expansion", () => {
+  it("replaces variables in nested strings", () => {
+    const config = parseConfig(
+      {
+        publicUrl: "https://${HOST}/sms",
+        trustProxy: ["${PROXY}"],
+        providers: { twilio: { accountSid: "${SID}", authToken: "${TOKEN}" } },
+      },
+      { HOST: "sms.example.com", PROXY: "10.1.2.3", SID: accountSid, TOKEN: "tok" },
+    );
+
+    expect(config.publicUrl).toBe("https://sms.example.com/sms");
+    expect(config.trustProxy).toEqual(["10.1.2.3"]);
+    expect(config.providers?.twilio?.accountSid).toBe(accountSid);
+    expect(config.providers?.twilio?.authToken).toBe("tok");
+  });
+
+  it("replaces several variables in one string", () => {
+    expect(expandEnvironment("${A}-${B}", { A: "1", B: "2" })).toBe("1-2");
+  });
+
+  it("keeps an escaped reference literal", () => {
+    expect(expandEnvironment("a$${B}c", {})).toBe("a${B}c");
+  });
+
+  it("leaves a lone dollar sign", () => {
+    expect(expandEnvironment("cost $5 and $", {})).toBe("cost $5 and $");
+  });
+
+  it("leaves keys and other types alone", () => {
+    const expanded = expandEnvironment({ "${K}": 1, flag: true, nothing: null }, {});
+
+    expect(expanded).toEqual({ "${K}": 1, flag: true, nothing: null });
+  });
+
+  it("names path and variable when unset", () => {
+    const input = { providers: { twilio: { accountSid, authToken: "${TWILIO_AUTH_TOKEN}" } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+    expect(error.message).toContain("TWILIO_AUTH_TOKEN");
+    expect(error.message).toContain("not set");
+  });
+
+  it("names array paths when unset", () => {
+    const error = configErrorOf(() => parseConfig({ trustProxy: ["1.1.1.1", "${P}"] }, {}));
+
+    expect(error.path).toBe("trustProxy[1]");
+  });
+
+  it("rejects an unterminated reference", () => {
+    const error = configErrorOf(() => parseConfig({ publicUrl: "https://${HOST" }, {}));
+
+    expect(error.path).toBe("publicUrl");
+    expect(error.message).toMatch(/invalid variable reference/);
+  });
+
+  it("rejects an invalid variable name", () => {
+    const error = configErrorOf(() => parseConfig({ publicUrl: "${1X}" }, { "1X": "a" }));
+
+    expect(error.message).toMatch(/invalid variable reference/);
+  });
+
+  it("formats option paths", () => {
+    expect(formatOptionPath(["providers", "twilio", "authToken"])).toBe(
+      "providers.twilio.authToken",
+    );
+    expect(formatOptionPath(["trustProxy", 2])).toBe("trustProxy[2]");
+    expect(formatOptionPath([])).toBe("");
+  });
+});
+
+describe("loadConfig files", () => {
+  let directory: string;
+  let previousCwd: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), "smsgate-config-"));
+    previousCwd = process.cwd();
+  });
+
+  afterEach(async () => {
+    process.chdir(previousCwd);
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("reads and validates a file", async () => {
+    const file = join(directory, "smsgate.json");
+    await writeFile(file, JSON.stringify({ listen: { port: 0 }, publicUrl: "${URL}" }));
+
+    const config = await loadConfig(file, { URL: "https://sms.example.com" });
+
+    expect(config.listen.port).toBe(0);
+    expect(config.publicUrl).toBe("https://sms.example.com");
+  });
+
+  it("accepts a byte order mark", async () => {
+    const file = join(directory, "bom.json");
+    await writeFile(file, `\uFEFF${JSON.stringify({ optOutScope: "sender" })}`);
+
+    expect((await loadConfig(file, {})).optOutScope).toBe("sender");
+  });
+
+  it("names a missing explicit file", async () => {
+    const file = join(directory, "absent.json");
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toContain(file);
+    expect(error.message).toContain("not found");
+  });
+
+  it("uses defaults without a default file", async () => {
+    process.chdir(directory);
+
+    const config = await loadConfig(undefined, {});
+
+    expect(config.store).toEqual({ type: "sqlite", path: "./smsgate.db" });
+  });
+
+  it("reads the default file when present", async () => {
+    process.chdir(directory);
+    await writeFile(join(directory, "smsgate.config.json"), '{"optOutScope":"sender"}');
+
+    expect((await loadConfig(undefined, {})).optOutScope).toBe("sender");
+  });
+
+  it("locates invalid JSON", async () => {
+    const file = join(directory, "broken.json");
+    await writeFile(file, '{\n  "listen": { "port": 1 },\n  "store": x\n}');
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toContain(file);
+    expect(error.message).toContain("line 3, column 12");
+    expect(error.message).toContain('unexpected "x"');
+  });
+
+  it("locates a missing comma", async () => {
+    const file = join(directory, "comma.json");
+    await writeFile(file, '{"a": 1 "b": 2}');
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toContain("line 1, column 9");
+    expect(error.message).toMatch(/expected "," or "}"/);
+  });
+
+  it("locates a truncated file", async () => {
+    const file = join(directory, "truncated.json");
+    await writeFile(file, '{"a": 1');
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toContain("position 7");
+    expect(error.message).toContain("end of file");
+  });
+
+  it("keeps file contents out of JSON errors", async () => {
+    const file = join(directory, "secret.json");
+    await writeFile(file, '{"providers": {"twilio": {"authToken": "hunter2"}} oops');
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("rejects a typo in a file", async () => {
+    const file = join(directory, "typo.json");
+    await writeFile(file, JSON.stringify({ limits: { maxBodyByte: 5 } }));
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.path).toBe("limits.maxBodyByte");
+    expect(error.message).toContain("maxBodyBytes");
+  });
+});

@@ -1,0 +1,26 @@
+import { defineConfig } from "tsup";
+
+export default defineConfig([
+  {
+    entry: {
+      index: "src/index.ts",
+      twilio: "providers/twilio/index.ts",
+      "stores/sqlite": "src/stores/sqlite.ts",
+      testing: "src/testing/index.ts",
+    },
+    format: ["esm", "cjs"],
+    dts: true,
+    sourcemap: true,
+    clean: true,
+    target: "node20",
+    splitting: true,
+    treeshake: true,
+  },
+  {
+    entry: { cli: "src/cli/main.ts" },
+    format: ["esm"],
+    sourcemap: true,
+    target: "node20",
+    clean: false,
+  },
+]);
