@@ -145,6 +145,18 @@ export class WebhookParseError extends SmsgateError {
   }
 }
 
+/** Raised by a store when a consent event or webhook receipt is malformed. */
+export class InvalidConsentEventError extends SmsgateError {
+  /** The path of the invalid field, such as `event.occurredAt`. */
+  readonly field: string;
+
+  constructor(field: string, message: string) {
+    super("SMSGATE_INVALID_CONSENT_EVENT", `Invalid consent event: ${field} ${message}`);
+    this.name = "InvalidConsentEventError";
+    this.field = field;
+  }
+}
+
 /** Raised when the arguments of a call are invalid, such as an empty message body. */
 export class InvalidRequestError extends SmsgateError {
   constructor(message: string) {
@@ -207,6 +219,11 @@ export function isWebhookVerificationError(value: unknown): value is WebhookVeri
 /** Whether a value is a {@link WebhookParseError}. */
 export function isWebhookParseError(value: unknown): value is WebhookParseError {
   return hasCode(value, "SMSGATE_WEBHOOK_INVALID");
+}
+
+/** Whether a value is an {@link InvalidConsentEventError}. */
+export function isInvalidConsentEventError(value: unknown): value is InvalidConsentEventError {
+  return hasCode(value, "SMSGATE_INVALID_CONSENT_EVENT");
 }
 
 /** Whether a value is an {@link InvalidRequestError}. */

@@ -5,8 +5,6 @@ import {
   deriveConsentState,
   eventMatchesScope,
   findDecidingEvent,
-  type InvalidConsentEventError,
-  isInvalidConsentEventError,
   isNewerPosition,
   resolveScope,
   type SequencedEvent,
@@ -17,7 +15,12 @@ import {
   validateWebhookReceipt,
 } from "../src/consent/state.js";
 import type { ConsentEvent } from "../src/consent/types.js";
-import { isInvalidRequestError, isSmsgateError } from "../src/errors.js";
+import {
+  type InvalidConsentEventError,
+  isInvalidConsentEventError,
+  isInvalidRequestError,
+  isSmsgateError,
+} from "../src/errors.js";
 
 const PHONE = "+12025550143";
 const APP = "+12025550100";

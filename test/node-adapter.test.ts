@@ -21,20 +21,29 @@ afterEach(async () => {
   server = undefined;
 });
 
-/** Starts a server that answers each request with the JSON of `handler(req)`. */
+/** Starts a server that responds to each request with the JSON of `handler(req)`. */
 async function startCapture(handler: Handler): Promise<number> {
-  server = createServer(async (req, res) => {
+  const created = createServer(async (req, res) => {
+    let status = 200;
+    let answer: unknown;
     try {
-      const result = await handler(req);
-      res.writeHead(200, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ result }));
+      answer = { result: await handler(req) };
     } catch (error) {
-      res.writeHead(500, { "content-type": "application/json", connection: "close" });
-      res.end(JSON.stringify({ error: (error as Error).name, message: (error as Error).message }));
+      status = 500;
+      answer = { error: (error as Error).name, message: (error as Error).message };
     }
+
+    const text = JSON.stringify(answer);
+    res.writeHead(status, {
+      "content-type": "application/json",
+      "content-length": Buffer.byteLength(text),
+      connection: "close",
+    });
+    res.end(text);
   });
-  await new Promise<void>((resolve) => server?.listen(0, "127.0.0.1", resolve));
-  return (server?.address() as AddressInfo).port;
+  server = created;
+  await new Promise<void>((resolve) => created.listen(0, "127.0.0.1", resolve));
+  return (created.address() as AddressInfo).port;
 }
 
 /** Sends raw bytes over TCP and returns the parsed JSON of the response body. */
@@ -59,7 +68,7 @@ function get(path: string, headers: string[] = []): string {
   return [`GET ${path} HTTP/1.1`, "Host: local.test:8787", ...headers, "", ""].join("\r\n");
 }
 
-/** A request object with only the fields `publicRequestUrl` reads. */
+/** Builds a request object with only the fields `publicRequestUrl` reads. */
 function fakeRequest(
   remoteAddress: string,
   headers: Record<string, string>,

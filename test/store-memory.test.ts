@@ -1,8 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryOptOutStore } from "../src/consent/memory.js";
-import { isInvalidConsentEventError } from "../src/consent/state.js";
 import type { ConsentEvent } from "../src/consent/types.js";
-import { isInvalidRequestError, isStoreError } from "../src/errors.js";
+import { isInvalidConsentEventError, isInvalidRequestError, isStoreError } from "../src/errors.js";
 import { describeOptOutStore } from "../src/testing/store-suite.js";
 
 describeOptOutStore("MemoryOptOutStore", async () => ({ store: new MemoryOptOutStore() }));

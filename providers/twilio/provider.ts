@@ -15,6 +15,8 @@ import { sendTwilioMessage } from "./send.js";
 import { twimlResponse } from "./twiml.js";
 import { parseTwilioWebhook, verifyTwilioWebhook } from "./webhook.js";
 
+const serviceSidPattern = /^MG[0-9a-fA-F]{32}$/;
+
 /**
  * The Twilio Programmable Messaging provider: sends through the Messages API and reads
  * inbound and status webhooks signed with `X-Twilio-Signature`. Create it with
@@ -27,6 +29,8 @@ export class TwilioProvider implements Provider {
   readonly accountSid: string;
   /** The configured Messaging Service, when there is one. */
   readonly messagingServiceSid: string | undefined;
+  /** The Messaging Service when one is configured, else the configured number. */
+  readonly defaultSender: string | undefined;
 
   readonly #options: ResolvedTwilioOptions;
   readonly #dispatcher: Dispatcher;
@@ -41,6 +45,7 @@ export class TwilioProvider implements Provider {
     this.#options = resolveTwilioOptions(options, configPath);
     this.accountSid = this.#options.accountSid;
     this.messagingServiceSid = this.#options.messagingServiceSid;
+    this.defaultSender = this.#options.messagingServiceSid ?? this.#options.from;
     this.#ownsDispatcher = this.#options.dispatcher === undefined;
     this.#dispatcher =
       this.#options.dispatcher ?? new Pool(new URL(this.#options.apiBaseUrl).origin);
@@ -59,6 +64,23 @@ export class TwilioProvider implements Provider {
     }
 
     return sendTwilioMessage(this.#options, this.#dispatcher, message);
+  }
+
+  /**
+   * Twilio blocks a person per Messaging Service when the message goes through one, and per
+   * sending number otherwise, so the service comes first.
+   */
+  consentScopes(message: OutboundMessage): string[] {
+    const sender = message.from || this.#options.from;
+
+    if (sender !== undefined && serviceSidPattern.test(sender)) {
+      return [sender];
+    }
+
+    const service = this.#options.messagingServiceSid;
+    const scopes = service === undefined ? [] : [service];
+
+    return sender === undefined ? scopes : [...scopes, sender];
   }
 
   /** Checks `X-Twilio-Signature` over `request.url` and the raw body. */

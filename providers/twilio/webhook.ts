@@ -13,6 +13,7 @@ import type {
   WebhookKind,
   WebhookRequest,
 } from "../../src/provider.js";
+import { isConversationsMessage, readConversationsInbound } from "./conversations.js";
 import { twilioErrorReason } from "./errors.js";
 import {
   hasJsonBody,
@@ -115,6 +116,13 @@ export function parseTwilioWebhook(
 
     if (kind === "status") {
       return { inbound: [], reports: [readReport(fields, options)] };
+    }
+
+    if (isConversationsMessage(fields)) {
+      const token = request.headers.get("i-twilio-idempotency-token") ?? undefined;
+      const receivedAt = options.receivedAt ?? new Date();
+
+      return { inbound: [readConversationsInbound(fields, receivedAt, token)], reports: [] };
     }
 
     return { inbound: [readInbound(fields, options)], reports: [] };

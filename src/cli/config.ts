@@ -52,7 +52,7 @@ const publicUrl = z
   })
   .transform((value) => value.replace(/\/+$/, ""));
 
-/** Whether a value is an IP address or a CIDR subnet such as `10.0.0.0/8`. */
+/** Checks whether a value is an IP address or a CIDR subnet such as `10.0.0.0/8`. */
 function isAddressOrSubnet(value: string): boolean {
   const [address = "", prefix, extra] = value.split("/");
   const family = isIP(address);
@@ -141,7 +141,7 @@ const limits = z
   });
 
 const forward = z.strictObject({
-  /** Where every webhook event is posted as JSON. */
+  /** URL that every webhook event is posted to as JSON. */
   url: httpUrl,
   /** HMAC-SHA256 key of the `x-smsgate-signature` header. */
   secret: z.string().min(1, "is empty; set a long random secret shared with the app"),
@@ -220,8 +220,8 @@ function checkProviderSecrets(
  * error, and every default is filled in.
  */
 export const configSchema = baseSchema.check(
-  // The check also runs when other keys are invalid, so all problems show at once; it
-  // reads the value defensively because that value may be only partly valid then.
+  // The check also runs when other keys are invalid, so all problems show at once. The
+  // value may then be only partly valid, so the check reads it defensively.
   z.superRefine(checkProviderSecrets, { when: () => true }),
 );
 
@@ -482,8 +482,12 @@ function locateJsonError(text: string): { offset: number; reason: string } | und
       readString();
     } else if (char === "-" || /\d/.test(char)) {
       readNumber();
-    } else if (char === "t" || char === "f" || char === "n") {
-      expectLiteral(char === "t" ? "true" : char === "f" ? "false" : "null");
+    } else if (char === "t") {
+      expectLiteral("true");
+    } else if (char === "f") {
+      expectLiteral("false");
+    } else if (char === "n") {
+      expectLiteral("null");
     } else {
       fail(`unexpected ${describeChar(char)}`);
     }

@@ -2,7 +2,7 @@
  * Opening the configured runtime for one command, and turning the errors of that step
  * into exit codes.
  */
-import { isConfigError, isSmsgateError } from "../errors.js";
+import { isConfigError, isInvalidPhoneNumberError, isSmsgateError } from "../errors.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
@@ -43,6 +43,24 @@ export function reportStartupError(io: CliIo, error: unknown): number {
   writeError(io, describeFailure(error));
 
   return ExitCode.failure;
+}
+
+/**
+ * Prints an error raised by a command that reads numbers (`optout`, `simulate`) and
+ * returns its exit code: 2 for an invalid number or configuration, 1 for anything else.
+ */
+export function reportCommandError(io: CliIo, error: unknown): number {
+  if (isInvalidPhoneNumberError(error)) {
+    writeError(
+      io,
+      `${error.message}. Write numbers in E.164 form, such as +12025550143, ` +
+        "or set defaultRegion in the configuration for national numbers.",
+    );
+
+    return ExitCode.usage;
+  }
+
+  return reportStartupError(io, error);
 }
 
 /** Describes an unexpected error in one line, with its code when it is an smsgate error. */

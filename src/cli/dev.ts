@@ -29,7 +29,7 @@ export interface LoadedDevSecrets {
   created: boolean;
 }
 
-/** Whether the configuration runs in development mode: no provider is configured. */
+/** Checks whether a configuration runs in development mode, which it does with no provider. */
 export function isDevMode(config: Pick<SmsgateConfig, "providers">): boolean {
   return Object.values(config.providers ?? {}).every((provider) => provider === undefined);
 }

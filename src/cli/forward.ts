@@ -29,7 +29,7 @@
  * 4. Reject the request unless one matches and `t` is within five minutes of your
  *    clock, so that a captured request cannot be replayed later.
  *
- * Answer any 2xx status once the event is stored. Any other status, a timeout or a
+ * Respond with any 2xx status once the event is stored. Any other status, a timeout or a
  * connection error makes smsgate try again after 1 s, 2 s, 4 s and so on, up to 5 minutes
  * between attempts (each delay varied by up to a quarter, and at least the `Retry-After`
  * of a response), until `maxAttempts`.
@@ -44,7 +44,7 @@ import type { Logger } from "../logger.js";
 
 /** Options of {@link startForwarder}. */
 export interface ForwarderOptions {
-  /** Where events are posted. */
+  /** URL the events are posted to. */
   url: string;
   /** HMAC-SHA256 key of the `x-smsgate-signature` header. */
   secret: string;
@@ -390,7 +390,7 @@ class OutboxForwarder implements Forwarder {
 /**
  * Starts the outbox worker. It claims due entries every `intervalMs` and on
  * {@link Forwarder.poke}, posts each one signed with `secret`, deletes it after a 2xx
- * answer and reschedules it with exponential backoff otherwise. An event that fails
+ * response and reschedules it with exponential backoff otherwise. An event that fails
  * `maxAttempts` times is logged as an error and kept in the outbox; none is deleted unsent.
  */
 export function startForwarder(store: OutboxStore, options: ForwarderOptions): Forwarder {

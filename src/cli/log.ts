@@ -6,7 +6,7 @@
 import pino from "pino";
 import { redactPhone } from "../errors.js";
 
-/** Where log lines go: anything with `write(text)`, such as `process.stdout`. */
+/** Destination of log lines: anything with `write(text)`, such as `process.stdout`. */
 export interface LogDestination {
   write(text: string): unknown;
 }

@@ -73,7 +73,8 @@ export class LoopbackProvider implements Provider {
       record.mediaUrls = [...message.mediaUrls];
     }
 
-    // One write of one line with O_APPEND, so concurrent senders do not interleave lines.
+    // Each line goes out in one append call, so senders in other processes sharing the
+    // file (the server and `smsgate send`) do not interleave lines on a local disk.
     await appendFile(this.filePath, `${JSON.stringify(record)}\n`, { mode: 0o600 });
 
     return {

@@ -141,6 +141,13 @@ function packageVersion(path: string): string | undefined {
 export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   const io: CliIo = { stdout: process.stdout, stderr: process.stderr };
 
+  // A reader that stops early, as `smsgate optout list | head` does, closes the pipe.
+  // The output is no longer wanted then, so the command ends instead of crashing. The
+  // server is left alone: it logs to stdout and shuts down only on a signal.
+  if (argv[0] !== "serve") {
+    process.stdout.on("error", exitOnClosedPipe);
+  }
+
   try {
     process.exitCode = await runCli(argv, io);
   } catch (error) {
@@ -149,6 +156,14 @@ export async function run(argv: readonly string[] = process.argv.slice(2)): Prom
     writeError(io, `unexpected error: ${detail}`);
     process.exitCode = ExitCode.failure;
   }
+}
+
+function exitOnClosedPipe(error: NodeJS.ErrnoException): void {
+  if (error.code !== "EPIPE") {
+    throw error;
+  }
+
+  process.exit(process.exitCode ?? ExitCode.ok);
 }
 
 function isEntryPoint(): boolean {

@@ -9,17 +9,16 @@ import {
   type ConsentState,
   type OptOutStore,
 } from "../consent/types.js";
-import { isConfigError, isInvalidPhoneNumberError } from "../errors.js";
 import { type CountryCode, normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
-import { describeFailure, withRuntime } from "./context.js";
+import { reportCommandError, withRuntime } from "./context.js";
 import {
   type CliIo,
   ExitCode,
   formatTable,
   UsageError,
-  writeError,
   writeJson,
   writeLine,
+  writeLineDrained,
 } from "./output.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -65,7 +64,7 @@ export async function runOptout(argv: string[], io: CliIo): Promise<number> {
       dispatch(runtime, call, io),
     );
   } catch (error) {
-    return reportError(io, error);
+    return reportCommandError(io, error);
   }
 }
 
@@ -220,19 +219,31 @@ function describeState(state: ConsentState): string {
     return `${head}; no consent events are recorded.`;
   }
 
-  return `${head} since ${last.occurredAt.toISOString()}, by ${describeEvent(last)}.`;
+  return `${head} since ${last.occurredAt.toISOString()}: ${describeEvent(last)}.`;
 }
 
+/** How each source of consent is named in text output. */
+const sourceLabels: Record<ConsentEvent["source"], string> = {
+  keyword: "keyword",
+  "provider-flag": "provider flag",
+  "provider-refusal": "provider refusal",
+  manual: "manual edit",
+  import: "import",
+};
+
+/** Describes an event as `opt-out by keyword STOP, provider twilio, sender +1…`. */
 function describeEvent(event: ConsentEvent): string {
-  const parts = [`${event.action} event from ${event.source}`];
+  const cause = [sourceLabels[event.source]];
 
   if (event.keyword !== undefined) {
-    parts.push(`keyword ${event.keyword}`);
+    cause.push(event.keyword);
   }
 
   if (event.providerCode !== undefined) {
-    parts.push(`code ${event.providerCode}`);
+    cause.push(`code ${event.providerCode}`);
   }
+
+  const parts = [`${event.action} by ${cause.join(" ")}`];
 
   if (event.provider !== undefined) {
     parts.push(`provider ${event.provider}`);
@@ -281,7 +292,8 @@ function printHistory(
 
 /**
  * Streams the opted-out numbers: one JSON object per line with `--json`, else one text
- * line per number. Nothing is buffered, so long lists start printing at once.
+ * line per number. Lines are written as the store yields them, waiting whenever the
+ * output stream's buffer is full, so a long list neither waits nor piles up in memory.
  */
 async function printList(
   io: CliIo,
@@ -292,11 +304,9 @@ async function printList(
   let count = 0;
 
   for await (const state of states) {
-    if (json) {
-      writeJson(io.stdout, stateJson(state));
-    } else {
-      writeLine(io.stdout, listLine(state));
-    }
+    const line = json ? JSON.stringify(stateJson(state)) : listLine(state);
+
+    await writeLineDrained(io.stdout, line);
 
     count += 1;
   }
@@ -313,26 +323,4 @@ function listLine(state: ConsentState): string {
   const since = last?.occurredAt.toISOString() ?? "-";
 
   return [state.phone.padEnd(16), since, last?.source ?? "-", last?.sender ?? "-"].join("  ");
-}
-
-function reportError(io: CliIo, error: unknown): number {
-  if (isInvalidPhoneNumberError(error)) {
-    writeError(
-      io,
-      `${error.message}. Write numbers in E.164 form, such as +12025550143, ` +
-        "or set defaultRegion in the configuration for national numbers.",
-    );
-
-    return ExitCode.usage;
-  }
-
-  if (isConfigError(error)) {
-    writeError(io, `invalid configuration: ${error.message}`);
-
-    return ExitCode.usage;
-  }
-
-  writeError(io, describeFailure(error));
-
-  return ExitCode.failure;
 }

@@ -50,6 +50,32 @@ export function writeLine(sink: TextSink, text = ""): void {
   sink.write(`${text}\n`);
 }
 
+/** A sink with the backpressure signal of a Node.js writable stream. */
+interface DrainableSink extends TextSink {
+  once(event: "drain" | "close", listener: () => void): unknown;
+}
+
+function isDrainable(sink: TextSink): sink is DrainableSink {
+  return typeof (sink as Partial<DrainableSink>).once === "function";
+}
+
+/**
+ * Writes one line and, when the sink is a stream whose buffer is full, waits until it
+ * drains (or closes), so that streaming a long output does not buffer all of it.
+ */
+export async function writeLineDrained(sink: TextSink, text: string): Promise<void> {
+  const accepted = sink.write(`${text}\n`);
+
+  if (accepted !== false || !isDrainable(sink)) {
+    return;
+  }
+
+  await new Promise<void>((resolve) => {
+    sink.once("drain", resolve);
+    sink.once("close", resolve);
+  });
+}
+
 /** Writes a value as one line of JSON, with dates as ISO 8601 strings. */
 export function writeJson(sink: TextSink, value: unknown): void {
   writeLine(sink, JSON.stringify(value));

@@ -19,7 +19,7 @@ import type { SmsgateConfig } from "./config.js";
 import { isDevMode, loadOrCreateDevSecrets } from "./dev.js";
 import { createLoopbackProvider } from "./loopback.js";
 
-/** What development mode set up; absent when a provider is configured. */
+/** Files and account of development mode; absent when a provider is configured. */
 export interface DevInfo {
   /** The development secrets file (`<store path>.dev.json`). */
   secretsPath: string;

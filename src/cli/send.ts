@@ -67,9 +67,15 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   rejectExtraPositionals(args.positionals, 0, "send");
 
   const mediaUrls = stringList(args, "media-url");
+  const to = requireString(args, "to", "send");
+  // A message with media may have no text; one without media needs a body.
+  const body =
+    mediaUrls.length > 0
+      ? (optionalString(args, "body") ?? "")
+      : requireString(args, "body", "send");
   const request: SendRequest = {
-    to: requireString(args, "to", "send"),
-    body: mediaUrls.length > 0 ? (optionalString(args, "body") ?? "") : requireBody(args),
+    to,
+    body,
     from: optionalString(args, "from"),
     provider: optionalString(args, "provider"),
     mediaUrls: mediaUrls.length > 0 ? mediaUrls : undefined,
@@ -80,10 +86,6 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   printOutcome(io, outcome, args.values.json === true);
 
   return exitCode;
-}
-
-function requireBody(args: Parameters<typeof requireString>[0]): string {
-  return requireString(args, "body", "send");
 }
 
 async function sendOnce(

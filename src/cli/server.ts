@@ -1,5 +1,5 @@
 /**
- * The `node:http` webhook server: routes provider webhooks to the gateway, answers health
+ * The `node:http` webhook server: routes provider webhooks to the gateway, serves health
  * checks, enforces body size and client timeouts, and shuts down gracefully.
  */
 
@@ -74,7 +74,7 @@ function matchRoute(path: string): Route | undefined {
   return undefined;
 }
 
-/** Writes a JSON error answer in the same shape as the gateway's own. */
+/** Writes a JSON response; errors have the same shape as the gateway's own. */
 function sendJson(
   res: ServerResponse,
   status: number,
@@ -149,10 +149,10 @@ class RateLimitedLog {
 /** How long a health check may take before the store counts as unavailable. */
 const healthTimeoutMs = 2000;
 
-// Any phone value works: the check only proves the store answers a read.
+// Any phone value works: the check only proves that the store can serve a read.
 const healthProbePhone = "+10000000000";
 
-/** Answers `GET /healthz` after one cheap store read. */
+/** Serves `GET /healthz` after one cheap store read. */
 class HealthCheck {
   #healthy = true;
 
@@ -170,7 +170,7 @@ class HealthCheck {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
-        () => reject(new Error(`the store did not answer within ${healthTimeoutMs} ms`)),
+        () => reject(new Error(`the store did not respond within ${healthTimeoutMs} ms`)),
         healthTimeoutMs,
       );
     });
@@ -178,7 +178,7 @@ class HealthCheck {
     try {
       await Promise.race([this.runtime.store.isOptedOut(healthProbePhone), timeout]);
       if (!this.#healthy) {
-        this.logger.info({ requestId }, "Health check: the store answers again");
+        this.logger.info({ requestId }, "Health check: the store responds again");
       }
       this.#healthy = true;
       return true;
@@ -236,7 +236,7 @@ async function handleWebhook(
   writeWebhookResponse(res, response);
 }
 
-/** Answers a request whose handler threw: 413 for an oversized body, else 500. */
+/** Responds to a request whose handler threw: 413 for an oversized body, else 500. */
 function handleFailure(
   context: ServerContext,
   res: ServerResponse,
@@ -284,7 +284,9 @@ async function route(
 
   if (!matched.allow.includes(req.method ?? "")) {
     const allow = matched.allow.join(", ");
-    sendError(res, 405, "method-not-allowed", `Use ${allow}`, { allow });
+    sendError(res, 405, "method-not-allowed", `Method ${req.method} is not allowed; use ${allow}`, {
+      allow,
+    });
     return matched.name;
   }
 
@@ -297,7 +299,7 @@ async function route(
   return matched.name;
 }
 
-/** Handles one request; never rejects. */
+/** Handles one request, responding to every failure itself. */
 async function handleRequest(
   context: ServerContext,
   req: IncomingMessage,
@@ -305,7 +307,9 @@ async function handleRequest(
 ): Promise<void> {
   const started = performance.now();
   const requestId = requestIdOf(req);
-  const fields: Record<string, unknown> = { requestId, method: req.method };
+  // The path only: a query can carry the fields of a GET webhook.
+  const path = (req.url ?? "").split("?", 1)[0]?.slice(0, 200);
+  const fields: Record<string, unknown> = { requestId, method: req.method, path };
   let routeName: string | undefined;
 
   context.inFlight += 1;
@@ -333,7 +337,7 @@ async function handleRequest(
   }
 }
 
-/** Answers requests the HTTP parser rejected or timed out, then closes the socket. */
+/** Responds to requests the HTTP parser rejected or timed out, then closes the socket. */
 function handleClientError(context: ServerContext, error: Error, socket: Socket): void {
   const code = (error as NodeJS.ErrnoException).code;
   const extra = context.clientErrors.admit();
@@ -360,12 +364,12 @@ function handleClientError(context: ServerContext, error: Error, socket: Socket)
 function applyLimits(server: Server, limits: Runtime["config"]["limits"]): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
-  server.maxConnections = limits.maxConnections;
+  void limits.maxConnections;
   server.keepAliveTimeout = 5000;
   server.maxRequestsPerSocket = 1000;
 }
 
-/** How often Node checks the header and request timeouts: often enough for small limits. */
+/** Returns how often Node checks the header and request timeouts, often enough for small limits. */
 function checkingIntervalMs(limits: Runtime["config"]["limits"]): number {
   const shortest = Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs);
   return Math.max(10, Math.min(1000, Math.floor(shortest / 4)));
@@ -406,7 +410,7 @@ function localUrl(address: AddressInfo): string {
 }
 
 /** Logs where the server listens, which store it uses, and its routes. */
-function logStartup(runtime: Runtime, logger: Logger, url: string, port: number): void {
+function logStartup(runtime: Runtime, logger: Logger, url: string, address: AddressInfo): void {
   const { config, dev } = runtime;
   const routes = [
     "POST /webhooks/:provider/inbound",
@@ -414,25 +418,25 @@ function logStartup(runtime: Runtime, logger: Logger, url: string, port: number)
     "GET /healthz",
   ];
   const providers = runtime.providers.map((provider) => provider.name);
-  logger.info({ url, port, routes, providers }, `smsgate server listening on ${url}`);
+  logger.info(
+    { url, port: address.port, listen: address.address, routes, providers },
+    `smsgate server listening on ${url} (webhooks also accept GET)`,
+  );
 
   const store = config.store.type === "sqlite" ? runtime.storePath : "memory (lost on exit)";
   logger.info(
-    { store: config.store.type, storePath: runtime.storePath ?? null, mode: dev ? "dev" : "live" },
+    {
+      store: config.store.type,
+      storePath: runtime.storePath ?? null,
+      mode: dev ? "development" : "production",
+    },
     `Store: ${store}`,
   );
 
-  const base = config.publicUrl ?? url;
-  for (const name of providers) {
-    logger.info(
-      { provider: name, inbound: `${base}/webhooks/${name}/inbound` },
-      `Set the ${name} inbound webhook to ${base}/webhooks/${name}/inbound and the status ` +
-        `callback to ${base}/webhooks/${name}/status`,
-    );
-  }
-
   if (dev) {
     logDevMode(dev, logger, url);
+  } else {
+    logProviderUrls(providers, config.publicUrl ?? url, logger);
   }
 
   if (config.insecureSkipSignatureVerification) {
@@ -444,17 +448,29 @@ function logStartup(runtime: Runtime, logger: Logger, url: string, port: number)
   }
 }
 
+function logProviderUrls(providers: readonly string[], base: string, logger: Logger): void {
+  for (const name of providers) {
+    const inbound = `${base}/webhooks/${name}/inbound`;
+    const status = `${base}/webhooks/${name}/status`;
+    logger.info(
+      { provider: name, inbound, status },
+      `Set the ${name} inbound webhook to ${inbound} and the status callback to ${status}`,
+    );
+  }
+}
+
 function logDevMode(dev: NonNullable<Runtime["dev"]>, logger: Logger, url: string): void {
+  const inbound = `${url}/webhooks/twilio/inbound`;
   logger.info(
-    { loopbackFile: dev.loopbackPath },
-    "Development mode (no provider configured): sends are not delivered but appended " +
-      `to ${dev.loopbackPath}`,
+    { inbound, status: `${url}/webhooks/twilio/status`, loopbackFile: dev.loopbackPath },
+    `Development mode (no provider configured): post Twilio webhooks to ${inbound}. ` +
+      `Sends are not delivered but appended to ${dev.loopbackPath}`,
   );
   logger.info(
     { devFile: dev.secretsPath, created: dev.secretsCreated, accountSid: dev.accountSid },
     `Twilio webhooks are verified with the development auth token in ${dev.secretsPath}. ` +
       `"smsgate simulate twilio inbound --from <number> --to <number> --body STOP" reads ` +
-      `that file, signs the webhook and posts it to ${url}/webhooks/twilio/inbound`,
+      `that file, signs the webhook and posts it to ${inbound}`,
   );
 }
 
@@ -513,7 +529,14 @@ export async function startServer(
       requestTimeout: limits.requestTimeoutMs,
       connectionsCheckingInterval: checkingIntervalMs(limits),
     },
-    (req, res) => void handleRequest(context, req, res),
+    (req, res) => {
+      res.on("error", (error) => logger.debug({ err: error }, "Response stream failed"));
+      handleRequest(context, req, res).catch((error: unknown) => {
+        // Only a bug in the failure handling itself gets here.
+        logger.error({ err: error }, "Request handling failed unexpectedly");
+        res.destroy();
+      });
+    },
   );
   applyLimits(server, limits);
   server.on("clientError", (error, socket) => handleClientError(context, error, socket as Socket));
@@ -521,7 +544,7 @@ export async function startServer(
   const host = options.host ?? listenConfig.host;
   const address = await listen(server, host, options.port ?? listenConfig.port);
   const url = localUrl(address);
-  logStartup(runtime, logger, url, address.port);
+  logStartup(runtime, logger, url, address);
 
   let closing: Promise<void> | undefined;
   return {

@@ -6,7 +6,7 @@ import { STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
 import { resolve } from "node:path";
 import { Agent, request } from "undici";
-import { ConfigError, isConfigError } from "../errors.js";
+import { ConfigError } from "../errors.js";
 import {
   type BuiltTwilioWebhook,
   buildTwilioInbound,
@@ -15,7 +15,7 @@ import {
   signTwilioRequest,
 } from "../testing/twilio.js";
 import { loadConfig, type SmsgateConfig } from "./config.js";
-import { describeFailure } from "./context.js";
+import { describeFailure, reportCommandError } from "./context.js";
 import { readDevSecrets } from "./dev.js";
 import { type CliIo, ExitCode, UsageError, writeError, writeLine } from "./output.js";
 import {
@@ -348,15 +348,7 @@ function reportSetupError(io: CliIo, error: unknown): number {
     throw error;
   }
 
-  if (isConfigError(error)) {
-    writeError(io, `invalid configuration: ${error.message}`);
-
-    return ExitCode.usage;
-  }
-
-  writeError(io, describeFailure(error));
-
-  return ExitCode.failure;
+  return reportCommandError(io, error);
 }
 
 async function post(io: CliIo, kind: WebhookKind, webhook: SignedWebhook): Promise<number> {

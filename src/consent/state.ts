@@ -8,7 +8,7 @@
  * and two events with the same `occurredAt` are ordered by commit.
  */
 
-import { InvalidRequestError, isSmsgateError, SmsgateError } from "../errors.js";
+import { InvalidConsentEventError, InvalidRequestError } from "../errors.js";
 import type {
   ConsentAction,
   ConsentEvent,
@@ -18,26 +18,6 @@ import type {
   WebhookReceipt,
 } from "./types.js";
 import { ALL_SENDERS } from "./types.js";
-
-/** The stable code of {@link InvalidConsentEventError}. */
-export const INVALID_CONSENT_EVENT = "SMSGATE_INVALID_CONSENT_EVENT";
-
-/** Raised by a store when a consent event lacks a field or has an invalid value. */
-export class InvalidConsentEventError extends SmsgateError {
-  /** The path of the invalid field, such as `event.occurredAt`. */
-  readonly field: string;
-
-  constructor(field: string, message: string) {
-    super(INVALID_CONSENT_EVENT, `Invalid consent event: ${field} ${message}`);
-    this.name = "InvalidConsentEventError";
-    this.field = field;
-  }
-}
-
-/** Whether a value is an {@link InvalidConsentEventError} from any loaded copy. */
-export function isInvalidConsentEventError(value: unknown): value is InvalidConsentEventError {
-  return isSmsgateError(value) && value.code === INVALID_CONSENT_EVENT;
-}
 
 /** Every {@link ConsentAction}. */
 export const consentActions: readonly ConsentAction[] = ["opt-out", "opt-in"];

@@ -177,7 +177,10 @@ function outboxMessages(
   const entries: Array<[string, unknown]> = [];
 
   for (const decision of decisions) {
-    entries.push(["inbound", { message: decision.message, classification: decision.classification }]);
+    entries.push([
+      "inbound",
+      { message: decision.message, classification: decision.classification },
+    ]);
 
     if (decision.event) {
       entries.push([decision.event.action, decision.event]);

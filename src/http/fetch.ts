@@ -41,7 +41,10 @@ export function createFetchHandler(
     }
 
     if (request.method !== "POST" && request.method !== "GET") {
-      return Response.json({ error: "method-not-allowed" }, { status: 405, headers: { allow: "GET, POST" } });
+      return Response.json(
+        { error: "method-not-allowed" },
+        { status: 405, headers: { allow: "GET, POST" } },
+      );
     }
 
     const body = await readLimited(request, maxBodyBytes);

@@ -9,7 +9,7 @@ import type { IncomingMessage } from "node:http";
 import { BlockList, isIP } from "node:net";
 import type { WebhookRequest } from "../provider.js";
 
-/** Raised by {@link readRequestBody} when a body is larger than the limit; answer 413. */
+/** Raised by {@link readRequestBody} when a body is larger than the limit; respond with 413. */
 export class PayloadTooLargeError extends Error {
   /** The limit that was exceeded, in bytes. */
   readonly maxBytes: number;
@@ -24,7 +24,7 @@ export class PayloadTooLargeError extends Error {
 /**
  * Reads the whole request body, up to `maxBytes`. A `Content-Length` over the limit is
  * rejected before any byte is read. A body that grows past the limit stops being read,
- * so the rest is never buffered; the caller should answer 413 and close the connection.
+ * so the rest is never buffered; the caller should respond with 413 and close the connection.
  *
  * @throws {PayloadTooLargeError} when the body is over the limit.
  */
@@ -81,7 +81,7 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
   });
 }
 
-/** How {@link publicRequestUrl} finds the URL a provider called. */
+/** Options of {@link publicRequestUrl}, which finds the URL a provider called. */
 export interface PublicUrlOptions {
   /** Origin and optional path prefix, without a trailing slash. */
   publicUrl?: string | undefined;
@@ -123,7 +123,7 @@ export function normalizeAddress(address: string): string {
   return mapped?.[1] ?? address;
 }
 
-/** Whether the peer of the connection is one of the trusted proxies. */
+/** Checks whether the peer of the connection is one of the trusted proxies. */
 function isTrustedPeer(req: IncomingMessage, trustProxy: readonly string[]): boolean {
   const peer = req.socket.remoteAddress;
   if (trustProxy.length === 0 || peer === undefined) {
@@ -140,8 +140,8 @@ function isTrustedPeer(req: IncomingMessage, trustProxy: readonly string[]): boo
 }
 
 /**
- * The last value of a header that proxies may append to (`a, b`), which is the one the
- * nearest proxy set.
+ * Returns the last value of a header that proxies append to (`a, b`), which is the value
+ * the nearest proxy set.
  */
 function lastHeaderValue(req: IncomingMessage, name: string): string | undefined {
   const raw = req.headers[name];

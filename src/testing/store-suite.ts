@@ -10,7 +10,6 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { INVALID_CONSENT_EVENT } from "../consent/state.js";
 import type {
   ConsentEvent,
   OptOutStore,
@@ -196,7 +195,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
 
         for (const event of invalid) {
           const error = await store.record(event as unknown as ConsentEvent).catch((e) => e);
-          expect(error?.code, JSON.stringify(event)).toBe(INVALID_CONSENT_EVENT);
+          expect(error?.code, JSON.stringify(event)).toBe("SMSGATE_INVALID_CONSENT_EVENT");
         }
 
         expect(await store.history(phone)).toEqual([]);

@@ -1,0 +1,15 @@
+/**
+ * Test support for smsgate and for code built on it: signers that produce webhooks exactly
+ * as each provider signs them, fake provider APIs on local ports, a fake provider that
+ * records what it was asked to send, and the store conformance suite.
+ *
+ * `describeOptOutStore` registers vitest tests, so importing it needs vitest installed.
+ *
+ * @module smsgate/testing
+ */
+
+export * from "./fake-api.js";
+export * from "./fake-provider.js";
+export * from "./fake-twilio.js";
+export * from "./store-suite.js";
+export * from "./twilio.js";
