@@ -124,7 +124,8 @@ async function setUpDevMode(
   return { provider, dev };
 }
 
-function hasOutbox(store: RuntimeStore): store is OptOutStore & OutboxStore {
+/** Checks whether a store implements the outbox methods the forwarder needs. */
+export function hasOutbox(store: RuntimeStore): store is OptOutStore & OutboxStore {
   return (
     typeof store.claimOutbox === "function" &&
     typeof store.completeOutbox === "function" &&

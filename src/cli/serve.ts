@@ -11,7 +11,7 @@ import { reportStartupError } from "./context.js";
 import { type Forwarder, startForwarder } from "./forward.js";
 import { createLogger } from "./log.js";
 import { type CliIo, ExitCode, UsageError } from "./output.js";
-import { createRuntime, type Runtime } from "./runtime.js";
+import { createRuntime, hasOutbox, type Runtime } from "./runtime.js";
 import { type RunningServer, startServer } from "./server.js";
 
 /** Extra controls of {@link runServe}, for embedding and tests. */
@@ -40,16 +40,11 @@ function parseServeArgs(argv: string[]): { config: string | undefined } {
 function startForwarding(runtime: Runtime, logger: Logger): Forwarder | undefined {
   const forward = runtime.config.forward;
   const { store } = runtime;
-  if (!forward || !store.claimOutbox || !store.completeOutbox || !store.retryOutbox) {
+  if (!forward || !hasOutbox(store)) {
     return undefined;
   }
 
-  const outbox = {
-    claimOutbox: store.claimOutbox.bind(store),
-    completeOutbox: store.completeOutbox.bind(store),
-    retryOutbox: store.retryOutbox.bind(store),
-  };
-  const forwarder = startForwarder(outbox, { ...forward, logger });
+  const forwarder = startForwarder(store, { ...forward, logger });
 
   // Every gateway event follows a commit that may have written to the outbox.
   const poke = (): void => forwarder.poke();
@@ -57,10 +52,11 @@ function startForwarding(runtime: Runtime, logger: Logger): Forwarder | undefine
     runtime.gateway.on(event, poke);
   }
 
-  const target = new URL(forward.url);
+  // Only the origin is logged, because webhook URLs often carry a secret in the path.
+  const origin = new URL(forward.url).origin;
   logger.info(
-    { forwardTo: `${target.origin}${target.pathname}`, maxAttempts: forward.maxAttempts },
-    `Forwarding every webhook event to ${target.origin}${target.pathname}`,
+    { forwardTo: origin, maxAttempts: forward.maxAttempts },
+    `Forwarding every webhook event to ${origin}`,
   );
   return forwarder;
 }

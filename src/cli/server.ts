@@ -364,7 +364,7 @@ function handleClientError(context: ServerContext, error: Error, socket: Socket)
 function applyLimits(server: Server, limits: Runtime["config"]["limits"]): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
-  void limits.maxConnections;
+  server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 5000;
   server.maxRequestsPerSocket = 1000;
 }
