@@ -101,7 +101,8 @@ describe("smsgate optout", () => {
     expect(removed.optedOut).toBe(false);
     expect(history.map((event) => event.action)).toEqual(["opt-out", "opt-in"]);
     expect(history.map((event) => event.source)).toEqual(["manual", "manual"]);
-    expect(history[0]?.text).toBe("asked by phone");
+    expect(history[0]?.note).toBe("asked by phone");
+    expect(history[0]?.text).toBeUndefined();
   });
 
   it("add with sender scope", async () => {

@@ -153,9 +153,7 @@ function manualEvent(
     action,
     sender: scope,
     source: "manual",
-    // NOTE: consent events have no field for an operator's note, so `--reason` is kept
-    // in `text`, which otherwise contains the text of a reply.
-    text: call.reason,
+    note: call.reason,
     occurredAt: new Date(),
   };
 }
@@ -280,7 +278,7 @@ function printHistory(
     event.source,
     event.provider ?? "-",
     event.keyword ?? event.providerCode ?? "-",
-    event.text === undefined ? "-" : JSON.stringify(event.text),
+    quoteOrDash(event.text ?? event.note),
   ]);
 
   for (const line of formatTable([header, ...rows])) {
@@ -323,4 +321,8 @@ function listLine(state: ConsentState): string {
   const since = last?.occurredAt.toISOString() ?? "-";
 
   return [state.phone.padEnd(16), since, last?.source ?? "-", last?.sender ?? "-"].join("  ");
+}
+
+function quoteOrDash(value: string | undefined): string {
+  return value === undefined ? "-" : JSON.stringify(value);
 }

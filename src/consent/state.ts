@@ -31,7 +31,14 @@ export const consentSources: readonly ConsentSource[] = [
   "import",
 ];
 
-const optionalEventFields = ["provider", "messageId", "providerCode", "text", "keyword"] as const;
+const optionalEventFields = [
+  "provider",
+  "messageId",
+  "providerCode",
+  "text",
+  "keyword",
+  "note",
+] as const;
 
 /** The place of an event in the consent order: its time in epoch milliseconds, then `seq`. */
 export interface EventPosition {

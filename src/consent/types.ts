@@ -36,6 +36,8 @@ export interface ConsentEvent {
   text?: string | undefined;
   /** The keyword or phrase that matched (`STOP`, `remove me`). */
   keyword?: string | undefined;
+  /** An operator's note, for manual changes and imports. */
+  note?: string | undefined;
   /**
    * When the change happened: the provider's event time when the webhook carries one,
    * else the time it was received. Current state follows this time.

@@ -157,6 +157,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
           providerCode: "21610",
           text: "Stop. Thank you",
           keyword: "STOP",
+          note: "confirmed by phone",
         });
 
         await store.record(event);
@@ -168,6 +169,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         expect(stored?.providerCode).toBe("21610");
         expect(stored?.text).toBe("Stop. Thank you");
         expect(stored?.keyword).toBe("STOP");
+        expect(stored?.note).toBe("confirmed by phone");
       });
 
       it("is unaffected by later mutation", async () => {

@@ -37,6 +37,7 @@ CREATE TABLE consent_events (
   provider_code TEXT,
   text TEXT,
   keyword TEXT,
+  note TEXT,
   occurred_at INTEGER NOT NULL,
   recorded_at INTEGER NOT NULL,
   receipt_id TEXT REFERENCES webhook_receipts (id)

@@ -16,6 +16,7 @@ export interface EventRow {
   provider_code: string | null;
   text: string | null;
   keyword: string | null;
+  note: string | null;
   occurred_at: number;
   recorded_at: number;
 }
@@ -31,7 +32,7 @@ export interface OutboxRow {
 }
 
 const eventColumns = `e.seq, e.id, e.phone, e.action, e.sender, e.source, e.provider,
-  e.message_id, e.provider_code, e.text, e.keyword, e.occurred_at, e.recorded_at`;
+  e.message_id, e.provider_code, e.text, e.keyword, e.note, e.occurred_at, e.recorded_at`;
 
 // The newest event of (phone, @scope) and (phone, '*'), in consent order.
 const decidingSenderRow = `SELECT s.seq FROM consent_by_sender AS s
@@ -49,9 +50,9 @@ function listSenderArm(sender: string): string {
 
 const sql = {
   insertEvent: `INSERT INTO consent_events (id, phone, action, sender, source, provider,
-      message_id, provider_code, text, keyword, occurred_at, recorded_at, receipt_id)
+      message_id, provider_code, text, keyword, note, occurred_at, recorded_at, receipt_id)
     VALUES (@id, @phone, @action, @sender, @source, @provider, @messageId, @providerCode,
-      @text, @keyword, @occurredAt, @recordedAt, @receiptId)
+      @text, @keyword, @note, @occurredAt, @recordedAt, @receiptId)
     ON CONFLICT (id) DO NOTHING
     RETURNING seq`,
   // The row changes only when the new event is newer in consent order.
@@ -143,6 +144,7 @@ export function eventParameters(
     providerCode: event.providerCode ?? null,
     text: event.text ?? null,
     keyword: event.keyword ?? null,
+    note: event.note ?? null,
     occurredAt: event.occurredAt.getTime(),
     recordedAt,
     receiptId,
@@ -166,6 +168,7 @@ export function rowToEvent(row: EventRow): ConsentEvent {
   if (row.provider_code !== null) event.providerCode = row.provider_code;
   if (row.text !== null) event.text = row.text;
   if (row.keyword !== null) event.keyword = row.keyword;
+  if (row.note !== null) event.note = row.note;
 
   return event;
 }
