@@ -118,6 +118,11 @@ export interface InboundMessage {
   providerIntent?: ConsentIntent | undefined;
   /** Set when this is one part of a longer message. */
   part?: MessagePart | undefined;
+  /**
+   * True for a multipart message delivered after waiting without all of its parts; `text`
+   * is then the parts that arrived, in order.
+   */
+  incomplete?: boolean | undefined;
   /** Every field of the webhook; form fields keep repeated keys as arrays and empty values. */
   raw: Record<string, unknown>;
 }

@@ -58,9 +58,14 @@ describe("parseConfig defaults", () => {
       requestTimeoutMs: 30_000,
       maxConnections: 1024,
     });
+    expect(config.multipart).toEqual({ timeoutMs: 300_000 });
     expect(config.forward).toBeUndefined();
     expect(config.replies).toBeUndefined();
     expect(config.providers).toBeUndefined();
+  });
+
+  it("rejects a zero multipart timeout", () => {
+    expect(() => parseConfig({ multipart: { timeoutMs: 0 } }, {})).toThrow(/multipart\.timeoutMs/);
   });
 
   it("fills defaults inside partial objects", () => {

@@ -11,6 +11,7 @@ import {
 import { Gateway } from "../src/gateway/gateway.js";
 import type { GatewayOptions } from "../src/gateway/types.js";
 import { FakeProvider, fakeRefusal } from "../src/testing/fake-provider.js";
+import { rejection } from "./support/rejection.js";
 import { controllableStore } from "./support/stores.js";
 
 const sender = "+12025550100";
@@ -32,16 +33,6 @@ function setup(options: Partial<GatewayOptions> = {}, provider = new FakeProvide
   const gateway = new Gateway({ providers: [provider], store, ...options });
 
   return { gateway, store, provider };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-
-  throw new Error("expected the promise to reject");
 }
 
 describe("Gateway.send guard", () => {

@@ -12,6 +12,7 @@ import {
   signedTwilioRequest,
   signTwilioRequest,
 } from "../src/testing/twilio.js";
+import { rejection } from "./support/rejection.js";
 import { controllableStore } from "./support/stores.js";
 
 const authToken = "test-twilio-auth-token-0001";
@@ -49,16 +50,6 @@ function formRequest(body: string, signature: string, url = hookUrl) {
   });
 
   return { method: "POST", url, headers, body: new TextEncoder().encode(body) };
-}
-
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-
-  throw new Error("expected the promise to reject");
 }
 
 const redelivered =

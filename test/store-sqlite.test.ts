@@ -5,6 +5,7 @@ import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import type { ConsentEvent, WebhookReceipt } from "../src/consent/types.js";
 import { isConfigError, isInvalidConsentEventError, isStoreError } from "../src/errors.js";
+import { migrations } from "../src/stores/sqlite/migrations.js";
 import { toJsonArrayChunks } from "../src/stores/sqlite/statements.js";
 import { MAX_GROUP_COMMIT_SIZE, openSqliteStore, SCHEMA_VERSION } from "../src/stores/sqlite.js";
 import { describeOptOutStore } from "../src/testing/store-suite.js";
@@ -296,11 +297,42 @@ describe("SqliteOptOutStore on disk", () => {
       "consent_by_phone",
       "consent_by_sender",
       "consent_events",
+      "message_part_groups",
+      "message_parts",
       "outbox",
       "webhook_receipts",
     ]);
     expect(db.pragma("schema_version", { simple: true })).toBe(cookie);
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+  });
+
+  it("migrates a version 1 file", async () => {
+    const db = rawConnection();
+    db.exec(migrations[0]?.sql ?? "");
+    db.pragma("user_version = 1");
+    db.prepare(
+      `INSERT INTO consent_events (id, phone, action, sender, source, occurred_at, recorded_at)
+        VALUES ('old', '+12025550143', 'opt-out', '*', 'manual', 1, 1)`,
+    ).run();
+    db.prepare(
+      `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
+        VALUES ('+12025550143', 'opt-out', 1, 1)`,
+    ).run();
+
+    const store = open();
+    const group = await store.addMessagePart({
+      groupKey: "g1",
+      index: 1,
+      total: 2,
+      partId: "p1",
+      payload: "{}",
+      receivedAt: new Date(),
+    });
+
+    expect(await store.isOptedOut("+12025550143")).toBe(true);
+    expect(group.parts).toHaveLength(1);
+    expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
+    await store.close();
   });
 
   it("rejects a newer schema version", async () => {

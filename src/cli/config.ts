@@ -149,6 +149,16 @@ const forward = z.strictObject({
   timeoutMs: positiveInt.default(10_000),
 });
 
+const multipart = z
+  .strictObject({
+    /**
+     * How long the parts of a multipart message wait for the rest before the message is
+     * delivered flagged incomplete, in milliseconds.
+     */
+    timeoutMs: positiveInt.default(300_000),
+  })
+  .prefault({});
+
 const replyText = z.string().min(1, { error: "must not be empty; leave the key out instead" });
 
 const replies = z.strictObject({
@@ -188,6 +198,7 @@ const baseSchema = z.strictObject({
   optOutScope: z.enum(["global", "sender"]).default("global"),
   keywords: z.strictObject({ yesIsOptIn: z.boolean().default(false) }).prefault({}),
   limits,
+  multipart,
   forward: forward.optional(),
   replies: replies.optional(),
   providers: providers.optional(),

@@ -61,6 +61,44 @@ function startForwarding(runtime: Runtime, logger: Logger): Forwarder | undefine
   return forwarder;
 }
 
+/** How often waiting multipart messages are checked for their time-out. */
+const partSweepIntervalMs = 10_000;
+
+/**
+ * Delivers multipart messages whose parts stopped arriving, so that an opt-out in a
+ * message with a lost part is still honoured. Returns a function that stops the timer.
+ */
+function startPartSweeper(runtime: Runtime, logger: Logger): () => void {
+  const { timeoutMs } = runtime.config.multipart;
+  const interval = Math.min(partSweepIntervalMs, timeoutMs);
+  let running = false;
+
+  const sweep = async (): Promise<void> => {
+    if (running) {
+      return;
+    }
+
+    running = true;
+
+    try {
+      const delivered = await runtime.gateway.flushIncompleteMessages(timeoutMs);
+
+      if (delivered > 0) {
+        logger.warn({ delivered }, "Delivered multipart messages with parts missing");
+      }
+    } catch (error) {
+      logger.error({ err: error }, "Multipart time-out check failed; it runs again shortly");
+    } finally {
+      running = false;
+    }
+  };
+
+  const timer = setInterval(sweep, interval);
+  timer.unref();
+
+  return () => clearInterval(timer);
+}
+
 /** The first shutdown request, and a way to remove the signal handlers. */
 interface ShutdownWatch {
   /** Resolves with `SIGTERM`, `SIGINT` or `abort`. */
@@ -121,12 +159,14 @@ async function serveUntilStopped(
     throw error;
   }
 
+  const stopSweeper = startPartSweeper(runtime, logger);
   const shutdown = watchForShutdown(logger, controls);
   controls.onListening?.(server);
   const signal = await shutdown.requested;
   logger.info({ signal }, "Shutting down: finishing requests in flight");
 
   try {
+    stopSweeper();
     await server.close();
     await forwarder?.stop();
     await runtime.close();

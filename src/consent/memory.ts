@@ -11,24 +11,38 @@ import {
   resolveScope,
   type SequencedEvent,
   validateConsentEvent,
+  validateMessagePart,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,
   validatePhone,
   validatePhoneList,
+  validateStalePartQuery,
   validateWebhookReceipt,
 } from "./state.js";
-import type {
-  CommitResult,
-  ConsentEvent,
-  ConsentState,
-  OptOutStore,
-  OutboxEntry,
-  OutboxMessage,
-  OutboxStore,
-  RecordResult,
-  WebhookReceipt,
+import {
+  type CommitResult,
+  type ConsentEvent,
+  type ConsentState,
+  type MessagePartGroup,
+  type MessagePartInput,
+  type OptOutStore,
+  type OutboxEntry,
+  type OutboxMessage,
+  type OutboxStore,
+  type PartStore,
+  partGroupReuseAfterMs,
+  type RecordResult,
+  type WebhookReceipt,
 } from "./types.js";
+
+interface PartGroupRow {
+  total: number;
+  parts: Map<number, { partId: string; payload: string }>;
+  firstReceivedAt: number;
+  /** Epoch milliseconds of completion; undefined while the group waits. */
+  completedAt: number | undefined;
+}
 
 interface OutboxRow {
   message: OutboxMessage;
@@ -49,11 +63,12 @@ interface OutboxRow {
  * await store.isOptedOut("+12025550143"); // true after an opt-out
  * ```
  */
-export class MemoryOptOutStore implements OptOutStore, OutboxStore {
+export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore {
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
   readonly #receiptIds = new Set<string>();
   readonly #outbox = new Map<string, OutboxRow>();
+  readonly #partGroups = new Map<string, PartGroupRow>();
   #nextSeq = 1;
   #closed = false;
 
@@ -126,11 +141,15 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore {
     validateWebhookReceipt(receipt);
 
     // Validation ran first and nothing below can fail, so the commit is all or nothing.
-    if (this.#receiptIds.has(receipt.id)) {
+    if (this.#receiptIds.has(receipt.id) || this.#isCompleted(receipt.completesPartGroup)) {
       return { duplicate: true };
     }
 
     this.#receiptIds.add(receipt.id);
+    if (receipt.completesPartGroup !== undefined) {
+      this.#completePartGroup(receipt.completesPartGroup, receipt.receivedAt.getTime());
+    }
+
     for (const event of receipt.events) {
       this.#append(event);
     }
@@ -190,6 +209,44 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore {
     }
   }
 
+  /** Stores a part unless that part of the group is stored already, and returns the group. */
+  async addMessagePart(part: MessagePartInput): Promise<MessagePartGroup> {
+    this.#assertOpen("addMessagePart");
+    validateMessagePart(part);
+
+    let group = this.#partGroups.get(part.groupKey);
+    if (group === undefined || startsAnew(group, part)) {
+      group = {
+        total: part.total,
+        parts: new Map(),
+        firstReceivedAt: part.receivedAt.getTime(),
+        completedAt: undefined,
+      };
+      this.#partGroups.set(part.groupKey, group);
+    }
+
+    const fits = !group.parts.has(part.index) && part.index <= group.total;
+    if (group.completedAt === undefined && fits) {
+      group.parts.set(part.index, { partId: part.partId, payload: part.payload });
+    }
+
+    return partGroupOf(part.groupKey, group);
+  }
+
+  /** Groups not yet completed whose first part arrived at or before `before`, oldest first. */
+  async stalePartGroups(before: Date, limit: number): Promise<MessagePartGroup[]> {
+    this.#assertOpen("stalePartGroups");
+    validateStalePartQuery(before, limit);
+
+    return [...this.#partGroups.entries()]
+      .filter(
+        ([, group]) => group.completedAt === undefined && group.firstReceivedAt <= before.getTime(),
+      )
+      .sort(([, a], [, b]) => a.firstReceivedAt - b.firstReceivedAt)
+      .slice(0, limit)
+      .map(([key, group]) => partGroupOf(key, group));
+  }
+
   /** Marks the store closed; every later call rejects with a `StoreError`. */
   async close(): Promise<void> {
     this.#closed = true;
@@ -226,6 +283,25 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore {
     return deriveConsentState(phone, this.#eventsByPhone.get(phone) ?? [], scope);
   }
 
+  #isCompleted(key: string | undefined): boolean {
+    return key !== undefined && this.#partGroups.get(key)?.completedAt !== undefined;
+  }
+
+  #completePartGroup(key: string, receivedAt: number): void {
+    const group = this.#partGroups.get(key);
+
+    if (group === undefined) {
+      this.#partGroups.set(key, {
+        total: 0,
+        parts: new Map(),
+        firstReceivedAt: receivedAt,
+        completedAt: Date.now(),
+      });
+    } else {
+      group.completedAt ??= Date.now();
+    }
+  }
+
   #enqueueOutbox(message: OutboxMessage, now: number): void {
     if (this.#outbox.has(message.id)) {
       return;
@@ -240,4 +316,32 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore {
       lastError: undefined,
     });
   }
+}
+
+function partGroupOf(groupKey: string, group: PartGroupRow): MessagePartGroup {
+  const parts = [...group.parts.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, stored]) => ({ index, ...stored }));
+
+  return {
+    groupKey,
+    total: group.total,
+    parts,
+    firstReceivedAt: new Date(group.firstReceivedAt),
+    completed: group.completedAt !== undefined,
+  };
+}
+
+function startsAnew(group: PartGroupRow, part: MessagePartInput): boolean {
+  if (group.completedAt === undefined) {
+    return false;
+  }
+
+  const stored = group.parts.get(part.index);
+
+  if (stored !== undefined) {
+    return stored.partId !== part.partId;
+  }
+
+  return part.receivedAt.getTime() - group.completedAt > partGroupReuseAfterMs;
 }

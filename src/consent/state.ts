@@ -14,6 +14,7 @@ import type {
   ConsentEvent,
   ConsentSource,
   ConsentState,
+  MessagePartInput,
   OutboxMessage,
   WebhookReceipt,
 } from "./types.js";
@@ -297,6 +298,10 @@ export function validateWebhookReceipt(value: unknown): asserts value is Webhook
   receipt.outbox.forEach((message, index) => {
     validateOutboxMessage(message, `receipt.outbox[${index}]`);
   });
+
+  if (receipt.completesPartGroup !== undefined) {
+    requireArgumentString(receipt.completesPartGroup, "receipt.completesPartGroup");
+  }
 }
 
 /** Checks a phone argument of a read. */
@@ -354,4 +359,45 @@ export function validateOutboxRetry(id: unknown, notBefore: unknown, error: unkn
   if (typeof error !== "string") {
     throw invalidArgument("error", `must be a string (received ${typeof error})`);
   }
+}
+
+/** Most parts one concatenated SMS can have: the part count is one octet. */
+export const maxMessageParts = 255;
+
+/** Checks a part given to `addMessagePart`. */
+export function validateMessagePart(value: unknown): asserts value is MessagePartInput {
+  if (typeof value !== "object" || value === null) {
+    throw invalidArgument("part", "must be a message part object");
+  }
+
+  const part = value as Record<string, unknown>;
+  requireArgumentString(part.groupKey, "part.groupKey");
+  requireArgumentString(part.partId, "part.partId");
+  requirePositiveInteger(part.index, "part.index");
+  requirePositiveInteger(part.total, "part.total");
+
+  if ((part.total as number) > maxMessageParts) {
+    throw invalidArgument("part.total", `must be at most ${maxMessageParts}`);
+  }
+
+  if ((part.index as number) > (part.total as number)) {
+    throw invalidArgument("part.index", "must not be larger than part.total");
+  }
+
+  if (typeof part.payload !== "string") {
+    throw invalidArgument("part.payload", "must be the JSON text of the part");
+  }
+
+  if (!isValidDate(part.receivedAt)) {
+    throw invalidArgument("part.receivedAt", "must be a valid Date");
+  }
+}
+
+/** Checks the arguments of `stalePartGroups`. */
+export function validateStalePartQuery(before: unknown, limit: unknown): void {
+  if (!isValidDate(before)) {
+    throw invalidArgument("before", "must be a valid Date");
+  }
+
+  requirePositiveInteger(limit, "limit");
 }

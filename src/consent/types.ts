@@ -87,6 +87,13 @@ export interface WebhookReceipt {
   events: ConsentEvent[];
   outbox: OutboxMessage[];
   receivedAt: Date;
+  /**
+   * The multipart group this receipt delivers, marked complete in the same transaction so
+   * that later parts of it are ignored. A receipt for a group that is complete already is
+   * a duplicate, so a message is delivered once even when its last part and its time-out
+   * race.
+   */
+  completesPartGroup?: string | undefined;
 }
 
 /** The answer of {@link OptOutStore.commitWebhook}. */
@@ -144,4 +151,54 @@ export interface OutboxStore {
 
   /** Schedules another attempt for a message that failed. */
   retryOutbox(id: string, notBefore: Date, error: string): Promise<void>;
+}
+
+/**
+ * Time after which a completed multipart group may start anew with a part it never had:
+ * later than any redelivery of the old message, sooner than a sender reuses a reference.
+ */
+export const partGroupReuseAfterMs = 60 * 60 * 1000;
+
+/** One part of a multipart inbound message, kept until the rest arrive. */
+export interface MessagePartInput {
+  /** Identifies the message: provider, sender, recipient and the provider's reference. */
+  groupKey: string;
+  /** Position of the part, from 1. */
+  index: number;
+  /** Number of parts the message has. */
+  total: number;
+  /** The provider's id of this part; a repeat of the part has the same id. */
+  partId: string;
+  /** JSON text of the part's `InboundMessage`. */
+  payload: string;
+  receivedAt: Date;
+}
+
+/** The stored parts of one multipart message. */
+export interface MessagePartGroup {
+  groupKey: string;
+  /** Number of parts, as the first stored part gave it. */
+  total: number;
+  /** Stored parts, in part order, each once. */
+  parts: Array<{ index: number; partId: string; payload: string }>;
+  firstReceivedAt: Date;
+  /** True once a receipt delivered the message; later parts are then ignored. */
+  completed: boolean;
+}
+
+/**
+ * A store that keeps the parts of multipart messages, so that a restart or a second server
+ * loses none of them.
+ */
+export interface PartStore {
+  /**
+   * Stores a part unless that part of the group is stored already, and returns the group.
+   * Providers reuse references, so a part for a completed group starts the group anew when
+   * it is another message: its `partId` differs from the stored part at its index, or its
+   * index was never stored and the group completed over {@link partGroupReuseAfterMs} ago.
+   */
+  addMessagePart(part: MessagePartInput): Promise<MessagePartGroup>;
+
+  /** Groups not yet completed whose first part arrived at or before `before`, oldest first. */
+  stalePartGroups(before: Date, limit: number): Promise<MessagePartGroup[]>;
 }

@@ -1,9 +1,10 @@
 import { EventEmitter } from "node:events";
-import type { ConsentEvent } from "../consent/types.js";
+import type { ConsentEvent, MessagePartGroup } from "../consent/types.js";
 import { redactPhone } from "../errors.js";
 import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
 import { sendMany } from "./bulk.js";
 import { type ResolvedGatewayOptions, resolveGatewayOptions } from "./options.js";
+import { hasPartStore, joinParts, partReceiptId } from "./parts.js";
 import { executeSend, prepareSend } from "./send.js";
 import type {
   BulkSendResult,
@@ -12,7 +13,13 @@ import type {
   HandleWebhookOptions,
   SendRequest,
 } from "./types.js";
-import { acceptedAnswer, jsonAnswer, planWebhook, type WebhookPlan } from "./webhook.js";
+import {
+  acceptedAnswer,
+  jsonAnswer,
+  planParsed,
+  planWebhook,
+  type WebhookPlan,
+} from "./webhook.js";
 
 /** How a webhook commit ended, shared with redeliveries that arrive while it runs. */
 type CommitOutcome = { ok: true; duplicate: boolean } | { ok: false };
@@ -101,6 +108,34 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
+  /**
+   * Delivers multipart messages whose first part arrived more than `olderThanMs` ago and
+   * whose other parts never came: each is classified on the text that arrived, flagged
+   * `incomplete`, so that an opt-out in it is still honoured. Returns how many were
+   * delivered. Servers call it on a timer; a store failure rejects, and the next call
+   * retries.
+   */
+  async flushIncompleteMessages(olderThanMs: number, limit = 100): Promise<number> {
+    const { store } = this.#options;
+
+    if (!hasPartStore(store)) {
+      return 0;
+    }
+
+    const groups = await store.stalePartGroups(new Date(Date.now() - olderThanMs), limit);
+    let delivered = 0;
+
+    for (const group of groups) {
+      const plan = this.#incompletePlan(group);
+
+      if (plan && (await this.#commitOnce(plan)).ok) {
+        delivered += 1;
+      }
+    }
+
+    return delivered;
+  }
+
   /** Closes every provider's connections. The store is the caller's to close. */
   async close(): Promise<void> {
     await Promise.all([...this.#options.providers.values()].map((provider) => provider.close?.()));
@@ -173,6 +208,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const event of plan.receipt.events) {
       this.#emitSafely(event.action, event);
     }
+  }
+
+  #incompletePlan(group: MessagePartGroup): WebhookPlan | undefined {
+    const message = joinParts(group);
+    const provider = this.#options.providers.get(message.provider);
+
+    if (!provider) {
+      this.#options.logger.warn(
+        { provider: message.provider, group: group.groupKey },
+        "message parts of an unconfigured provider were left waiting",
+      );
+
+      return undefined;
+    }
+
+    return planParsed(
+      this.#options,
+      provider,
+      "inbound",
+      { inbound: [message], reports: [] },
+      { completesPartGroup: group.groupKey, receiptId: partReceiptId(group) },
+    );
   }
 
   /** Records an opt-out learned from a refusal, as a receipt so it is forwarded too. */

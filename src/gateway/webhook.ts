@@ -1,5 +1,9 @@
 import type { OutboxMessage, WebhookReceipt } from "../consent/types.js";
-import { isWebhookParseError, isWebhookVerificationError } from "../errors.js";
+import {
+  isInvalidRequestError,
+  isWebhookParseError,
+  isWebhookVerificationError,
+} from "../errors.js";
 import type {
   ParsedWebhook,
   Provider,
@@ -9,6 +13,7 @@ import type {
 } from "../provider.js";
 import { decideInbound, type InboundDecision, reportEvent } from "./consent.js";
 import type { ResolvedGatewayOptions } from "./options.js";
+import { type Assembly, assembleInbound } from "./parts.js";
 
 /** A verified, parsed and classified webhook, ready to commit. */
 export interface WebhookPlan {
@@ -63,8 +68,35 @@ export async function planWebhook(
     return { response: parseFailure(options, provider, error) };
   }
 
+  let assembly: Assembly;
+
+  try {
+    assembly = await assembleInbound(options.store, parsed.inbound);
+  } catch (error) {
+    return { response: partFailure(options, provider, error) };
+  }
+
+  return planParsed(options, provider, kind, { ...parsed, inbound: assembly.messages }, assembly);
+}
+
+/** Classifies parsed (and reassembled) messages and builds the receipt to commit. */
+export function planParsed(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  kind: WebhookKind,
+  parsed: ParsedWebhook,
+  assembly: Omit<Assembly, "messages">,
+): WebhookPlan {
   const decisions = parsed.inbound.map((message) => decideInbound(message, options.keywords));
   const receipt = buildReceipt(options, provider, kind, parsed, decisions);
+
+  // A webhook carries one message, so a webhook with a part is identified by that part,
+  // or by its whole message once the part completed it.
+  if (assembly.receiptId !== undefined) {
+    receipt.id = assembly.receiptId;
+  }
+
+  receipt.completesPartGroup = assembly.completesPartGroup;
 
   return { provider, kind, parsed, decisions, receipt };
 }
@@ -113,6 +145,25 @@ async function verify(
 
     return jsonAnswer(403, "invalid-signature", "The signature could not be verified");
   }
+}
+
+function partFailure(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  error: unknown,
+): WebhookResponse {
+  if (isInvalidRequestError(error)) {
+    options.logger.warn({ provider: provider.name, err: error }, "webhook rejected: bad part");
+
+    return jsonAnswer(400, "invalid-webhook", error.message);
+  }
+
+  options.logger.error(
+    { provider: provider.name, err: error },
+    "webhook not acknowledged: a message part could not be stored",
+  );
+
+  return jsonAnswer(503, "store-unavailable", "The message part could not be stored; retry later");
 }
 
 function parseFailure(

@@ -21,20 +21,25 @@ import {
   copyConsentEvent,
   resolveScope,
   validateConsentEvent,
+  validateMessagePart,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,
   validatePhone,
   validatePhoneList,
+  validateStalePartQuery,
   validateWebhookReceipt,
 } from "../consent/state.js";
 import type {
   CommitResult,
   ConsentEvent,
   ConsentState,
+  MessagePartGroup,
+  MessagePartInput,
   OptOutStore,
   OutboxEntry,
   OutboxStore,
+  PartStore,
   RecordResult,
   WebhookReceipt,
 } from "../consent/types.js";
@@ -67,7 +72,7 @@ const LIST_PAGE_SIZE = 500;
  * A consent store and forwarding outbox in one SQLite file. Open it with
  * {@link openSqliteStore}.
  */
-export class SqliteOptOutStore implements OptOutStore, OutboxStore {
+export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore {
   /** The database file, as given. */
   readonly path: string;
   readonly #db: Database;
@@ -204,9 +209,30 @@ export class SqliteOptOutStore implements OptOutStore, OutboxStore {
       receivedAt: receipt.receivedAt.getTime(),
       events: receipt.events.map((event) => copyConsentEvent(event)),
       outbox: receipt.outbox.map(({ id, type, payload }) => ({ id, type, payload })),
+      completesPartGroup: receipt.completesPartGroup,
     };
 
     return this.#write("commitWebhook", () => this.#queries.insertReceipt(snapshot));
+  }
+
+  /**
+   * Stores a part of a multipart message unless stored already, and resolves with its group
+   * once the part is on disk.
+   */
+  async addMessagePart(part: MessagePartInput): Promise<MessagePartGroup> {
+    this.#assertWritable("addMessagePart");
+    validateMessagePart(part);
+    const snapshot = { ...part, receivedAt: new Date(part.receivedAt.getTime()) };
+
+    return this.#write("addMessagePart", () => this.#queries.addMessagePart(snapshot));
+  }
+
+  /** Groups not yet completed whose first part arrived at or before `before`, oldest first. */
+  async stalePartGroups(before: Date, limit: number): Promise<MessagePartGroup[]> {
+    this.#assertOpen("stalePartGroups");
+    validateStalePartQuery(before, limit);
+
+    return this.#read("stalePartGroups", () => this.#queries.stalePartGroups(before, limit));
   }
 
   /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */

@@ -3,6 +3,7 @@ import { ProviderError, WebhookParseError, WebhookVerificationError } from "../e
 import type {
   DeliveryReport,
   InboundMessage,
+  MessagePart,
   OutboundMessage,
   ParsedWebhook,
   Provider,
@@ -37,6 +38,8 @@ export interface FakeInbound {
   serviceId?: string;
   providerIntent?: InboundMessage["providerIntent"];
   providerTime?: string;
+  /** Set for one part of a multipart message. */
+  part?: MessagePart;
 }
 
 /** Fields of a fake status webhook body. */
@@ -139,6 +142,7 @@ export class FakeProvider implements Provider {
       providerTime: item.providerTime ? new Date(item.providerTime) : undefined,
       media: [],
       providerIntent: item.providerIntent,
+      part: item.part,
       raw: { ...item },
     };
   }

@@ -1,8 +1,8 @@
 /**
  * The conformance suite of the `OptOutStore` contract. A store module calls
  * {@link describeOptOutStore} from a vitest test file; every test gets a fresh, empty store
- * from the factory. Outbox tests run when the store also implements `OutboxStore`, and are
- * reported as skipped otherwise.
+ * from the factory. Outbox and message-part tests run when the store also implements
+ * `OutboxStore` or `PartStore`, and are reported as skipped otherwise.
  *
  * Besides the `OptOutStore` contract, the suite expects an invalid event to be rejected with
  * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, and a call after
@@ -18,6 +18,7 @@ import type {
   WebhookReceipt,
 } from "../consent/types.js";
 import { isStoreError } from "../errors.js";
+import { describePartStore } from "./store-suite-parts.js";
 
 /** A store under test: the consent contract, and the outbox when it has one. */
 export type StoreUnderTest = OptOutStore & Partial<OutboxStore>;
@@ -592,6 +593,8 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         }
       });
     });
+
+    describePartStore(() => store);
 
     describe("outbox", () => {
       let outbox: OptOutStore & OutboxStore;

@@ -81,9 +81,33 @@ CREATE TABLE outbox (
 CREATE INDEX outbox_due ON outbox (not_before, seq);
 `;
 
+// Parts of multipart messages wait here for the rest. A group is marked completed when a
+// receipt delivers it, and its parts stay, so that a late repeat of a part is recognised.
+const messageParts = `
+CREATE TABLE message_part_groups (
+  group_key TEXT PRIMARY KEY,
+  total INTEGER NOT NULL,
+  first_received_at INTEGER NOT NULL,
+  completed_at INTEGER
+) WITHOUT ROWID;
+
+CREATE INDEX message_part_groups_pending ON message_part_groups (first_received_at)
+  WHERE completed_at IS NULL;
+
+CREATE TABLE message_parts (
+  group_key TEXT NOT NULL REFERENCES message_part_groups (group_key),
+  part_index INTEGER NOT NULL,
+  part_id TEXT NOT NULL,
+  payload TEXT NOT NULL,
+  received_at INTEGER NOT NULL,
+  PRIMARY KEY (group_key, part_index)
+) WITHOUT ROWID;
+`;
+
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
 export const migrations: readonly Migration[] = [
   { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
+  { version: 2, description: "parts of multipart messages", sql: messageParts },
 ];
 
 /** The schema version this code creates and reads. */

@@ -7,14 +7,18 @@ import type { Database } from "better-sqlite3";
 import type {
   CommitResult,
   ConsentEvent,
+  MessagePartGroup,
+  MessagePartInput,
   OutboxEntry,
   OutboxMessage,
 } from "../../consent/types.js";
-import { ALL_SENDERS } from "../../consent/types.js";
+import { ALL_SENDERS, partGroupReuseAfterMs } from "../../consent/types.js";
 import {
   type EventRow,
   eventParameters,
   type OutboxRow,
+  type PartGroupRow,
+  type PartRow,
   prepareStatements,
   type Statements,
   toJsonArrayChunks,
@@ -27,6 +31,7 @@ export interface ReceiptSnapshot {
   receivedAt: number;
   events: ConsentEvent[];
   outbox: OutboxMessage[];
+  completesPartGroup: string | undefined;
 }
 
 /** The statements of one connection, with one method per read or write. */
@@ -63,6 +68,11 @@ export class ConsentQueries {
   insertReceipt(receipt: ReceiptSnapshot): CommitResult {
     const committedAt = Date.now();
     const { id, provider, receivedAt } = receipt;
+
+    if (this.#isCompleted(receipt.completesPartGroup)) {
+      return { duplicate: true };
+    }
+
     const inserted = this.#statements.insertReceipt.run({ id, provider, receivedAt, committedAt });
     if (inserted.changes === 0) {
       return { duplicate: true };
@@ -76,7 +86,87 @@ export class ConsentQueries {
       this.#statements.insertOutbox.run({ ...message, receiptId: id, createdAt: committedAt });
     }
 
+    if (receipt.completesPartGroup !== undefined) {
+      const groupKey = receipt.completesPartGroup;
+
+      this.#statements.completePartGroup.run({ groupKey, completedAt: committedAt });
+    }
+
     return { duplicate: false };
+  }
+
+  /** Stores a part unless stored already. Call it inside a write transaction. */
+  addMessagePart(part: MessagePartInput): MessagePartGroup {
+    const parameters = {
+      groupKey: part.groupKey,
+      index: part.index,
+      total: part.total,
+      partId: part.partId,
+      payload: part.payload,
+      receivedAt: part.receivedAt.getTime(),
+    };
+    const existing = this.#statements.partGroup.get(part.groupKey) as PartGroupRow | undefined;
+
+    if (existing !== undefined && this.#startsAnew(existing, part)) {
+      this.#statements.deleteParts.run(part.groupKey);
+      this.#statements.restartPartGroup.run(parameters);
+    }
+
+    this.#statements.insertPartGroup.run(parameters);
+    this.#statements.insertPart.run(parameters);
+
+    return this.#readPartGroup(this.#statements.partGroup.get(part.groupKey) as PartGroupRow);
+  }
+
+  #isCompleted(groupKey: string | undefined): boolean {
+    if (groupKey === undefined) {
+      return false;
+    }
+
+    const group = this.#statements.partGroup.get(groupKey) as PartGroupRow | undefined;
+
+    return group !== undefined && group.completed_at !== null;
+  }
+
+  // A completed group starts anew for another message that reuses its reference.
+  #startsAnew(group: PartGroupRow, part: MessagePartInput): boolean {
+    if (group.completed_at === null) {
+      return false;
+    }
+
+    const storedId = this.#statements.partAt.get(part.groupKey, part.index) as string | undefined;
+
+    if (storedId !== undefined) {
+      return storedId !== part.partId;
+    }
+
+    return part.receivedAt.getTime() - group.completed_at > partGroupReuseAfterMs;
+  }
+
+  /** Reads up to `limit` waiting groups whose first part arrived at or before `before`. */
+  stalePartGroups(before: Date, limit: number): MessagePartGroup[] {
+    const rows = this.#statements.stalePartGroups.all({
+      before: before.getTime(),
+      limit,
+    }) as PartGroupRow[];
+
+    return rows.map((row) => this.#readPartGroup(row));
+  }
+
+  #readPartGroup(row: PartGroupRow): MessagePartGroup {
+    const parts = this.#statements.parts.all(row.group_key) as PartRow[];
+
+    return {
+      groupKey: row.group_key,
+      total: row.total,
+      parts: parts.map((part) => ({
+        index: part.part_index,
+        partId: part.part_id,
+        payload: part.payload,
+      })),
+      firstReceivedAt: new Date(row.first_received_at),
+      completed: row.completed_at !== null,
+    };
   }
 
   /** Checks whether the phone is opted out in `scope`. */

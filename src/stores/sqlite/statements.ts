@@ -21,6 +21,21 @@ export interface EventRow {
   recorded_at: number;
 }
 
+/** A row of `message_part_groups`. */
+export interface PartGroupRow {
+  group_key: string;
+  total: number;
+  first_received_at: number;
+  completed_at: number | null;
+}
+
+/** A row of `message_parts`. */
+export interface PartRow {
+  part_index: number;
+  part_id: string;
+  payload: string;
+}
+
 /** A row of `outbox` as returned by a claim. */
 export interface OutboxRow {
   seq: number;
@@ -105,6 +120,33 @@ const sql = {
       WHERE not_before <= @now AND lease_expires_at <= @now
       ORDER BY seq LIMIT @limit)
     RETURNING seq, id, type, payload, created_at, attempts`,
+  insertPartGroup: `INSERT INTO message_part_groups (group_key, total, first_received_at)
+    VALUES (@groupKey, @total, @receivedAt)
+    ON CONFLICT (group_key) DO NOTHING`,
+  // A part is kept only while its group waits, and only when its index fits the group.
+  insertPart: `INSERT INTO message_parts
+      (group_key, part_index, part_id, payload, received_at)
+    SELECT @groupKey, @index, @partId, @payload, @receivedAt FROM message_part_groups AS g
+    WHERE g.group_key = @groupKey AND g.completed_at IS NULL AND @index <= g.total
+    ON CONFLICT (group_key, part_index) DO NOTHING`,
+  partGroup: `SELECT group_key, total, first_received_at, completed_at
+    FROM message_part_groups WHERE group_key = ?`,
+  parts: `SELECT part_index, part_id, payload FROM message_parts WHERE group_key = ?
+    ORDER BY part_index`,
+  partAt: `SELECT part_id FROM message_parts WHERE group_key = ? AND part_index = ?`,
+  deleteParts: "DELETE FROM message_parts WHERE group_key = ?",
+  restartPartGroup: `UPDATE message_part_groups
+    SET total = @total, first_received_at = @receivedAt, completed_at = NULL
+    WHERE group_key = @groupKey`,
+  stalePartGroups: `SELECT group_key, total, first_received_at, completed_at
+    FROM message_part_groups
+    WHERE completed_at IS NULL AND first_received_at <= @before
+    ORDER BY first_received_at LIMIT @limit`,
+  completePartGroup: `INSERT INTO message_part_groups
+      (group_key, total, first_received_at, completed_at)
+    VALUES (@groupKey, 0, @completedAt, @completedAt)
+    ON CONFLICT (group_key) DO UPDATE SET completed_at = excluded.completed_at
+      WHERE message_part_groups.completed_at IS NULL`,
   completeOutbox: "DELETE FROM outbox WHERE id = ?",
   retryOutbox: `UPDATE outbox SET not_before = @notBefore, lease_expires_at = 0,
     last_error = @error WHERE id = @id`,
@@ -123,6 +165,7 @@ export function prepareStatements(db: Database): Statements {
   statements.isOptedOutSender.pluck();
   statements.filterAny.pluck();
   statements.filterSender.pluck();
+  statements.partAt.pluck();
 
   return statements;
 }
