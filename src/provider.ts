@@ -44,6 +44,27 @@ export const deliveryStatuses = [
 /** One of {@link deliveryStatuses}. */
 export type DeliveryStatus = (typeof deliveryStatuses)[number];
 
+const statusRanks: Readonly<Record<DeliveryStatus, number>> = {
+  unknown: 0,
+  accepted: 1,
+  queued: 2,
+  sending: 3,
+  sent: 4,
+  delivered: 5,
+  undelivered: 5,
+  failed: 5,
+  canceled: 5,
+  read: 6,
+};
+
+/**
+ * Orders delivery statuses so that a late callback never moves a message backwards.
+ * Final outcomes share one rank, so the first one reported stays; only `read` follows.
+ */
+export function deliveryStatusRank(status: DeliveryStatus): number {
+  return statusRanks[status] ?? 0;
+}
+
 /** What a provider returns when it accepted a message. */
 export interface SendResult {
   provider: string;

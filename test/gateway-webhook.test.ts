@@ -308,6 +308,21 @@ describe("Gateway.handleWebhook consent", () => {
     expect(event?.providerCode).toBe("21610");
   });
 
+  it("emits no report older than the last", async () => {
+    const { gateway, store, seen } = setup();
+    const post = (messageId: string, status: FakeReport["status"]) =>
+      gateway.handleWebhook("fake", request({ reports: [{ messageId, status }] }), {
+        kind: "status",
+      });
+
+    await post("SM1", "delivered");
+    await post("SM1", "sent");
+    await post("SM1", "read");
+
+    expect(seen.report.map((report) => report.status)).toEqual(["delivered", "read"]);
+    expect((await (store as MemoryOptOutStore).deliveryStatus("fake", "SM1"))?.status).toBe("read");
+  });
+
   it("ignores reports of other failures", async () => {
     const { gateway, store } = setup();
     const report: FakeReport = {

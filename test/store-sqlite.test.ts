@@ -299,6 +299,7 @@ describe("SqliteOptOutStore on disk", () => {
       "consent_events",
       "message_part_groups",
       "message_parts",
+      "message_statuses",
       "outbox",
       "webhook_receipts",
     ]);

@@ -18,6 +18,7 @@ import {
   validatePhone,
   validatePhoneList,
   validateStalePartQuery,
+  validateStatusQuery,
   validateWebhookReceipt,
 } from "./state.js";
 import {
@@ -33,6 +34,9 @@ import {
   type PartStore,
   partGroupReuseAfterMs,
   type RecordResult,
+  type StatusStore,
+  type StatusUpdate,
+  type StoredStatus,
   type WebhookReceipt,
 } from "./types.js";
 
@@ -63,12 +67,13 @@ interface OutboxRow {
  * await store.isOptedOut("+12025550143"); // true after an opt-out
  * ```
  */
-export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore {
+export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore, StatusStore {
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
   readonly #receiptIds = new Set<string>();
   readonly #outbox = new Map<string, OutboxRow>();
   readonly #partGroups = new Map<string, PartGroupRow>();
+  readonly #statuses = new Map<string, StoredStatus>();
   #nextSeq = 1;
   #closed = false;
 
@@ -159,7 +164,11 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore {
       this.#enqueueOutbox(message, now);
     }
 
-    return { duplicate: false };
+    if (receipt.statuses === undefined || receipt.statuses.length === 0) {
+      return { duplicate: false };
+    }
+
+    return { duplicate: false, advanced: receipt.statuses.map((u) => this.#advanceStatus(u)) };
   }
 
   /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */
@@ -283,6 +292,33 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore {
     return deriveConsentState(phone, this.#eventsByPhone.get(phone) ?? [], scope);
   }
 
+  /** The last status stored for a message, if any. */
+  async deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined> {
+    this.#assertOpen("deliveryStatus");
+    validateStatusQuery(provider, messageId);
+
+    const stored = this.#statuses.get(statusKey(provider, messageId));
+
+    return stored === undefined ? undefined : { ...stored, occurredAt: new Date(stored.occurredAt) };
+  }
+
+  #advanceStatus(update: StatusUpdate): boolean {
+    const key = statusKey(update.provider, update.messageId);
+    const stored = this.#statuses.get(key);
+
+    if (stored !== undefined && stored.rank >= update.rank) {
+      return false;
+    }
+
+    this.#statuses.set(key, {
+      status: update.status,
+      rank: update.rank,
+      occurredAt: new Date(update.occurredAt.getTime()),
+    });
+
+    return true;
+  }
+
   #isCompleted(key: string | undefined): boolean {
     return key !== undefined && this.#partGroups.get(key)?.completedAt !== undefined;
   }
@@ -344,4 +380,8 @@ function startsAnew(group: PartGroupRow, part: MessagePartInput): boolean {
   }
 
   return part.receivedAt.getTime() - group.completedAt > partGroupReuseAfterMs;
+}
+
+function statusKey(provider: string, messageId: string): string {
+  return `${provider}\u0000${messageId}`;
 }

@@ -302,6 +302,36 @@ export function validateWebhookReceipt(value: unknown): asserts value is Webhook
   if (receipt.completesPartGroup !== undefined) {
     requireArgumentString(receipt.completesPartGroup, "receipt.completesPartGroup");
   }
+
+  if (receipt.statuses !== undefined) {
+    validateStatusUpdates(receipt.statuses);
+  }
+}
+
+function validateStatusUpdates(value: unknown): void {
+  if (!Array.isArray(value)) {
+    throw invalidArgument("receipt.statuses", "must be an array of status updates");
+  }
+
+  value.forEach((update: Record<string, unknown>, index) => {
+    const path = `receipt.statuses[${index}]`;
+
+    if (typeof update !== "object" || update === null) {
+      throw invalidArgument(path, "must be a status update object");
+    }
+
+    requireArgumentString(update.provider, `${path}.provider`);
+    requireArgumentString(update.messageId, `${path}.messageId`);
+    requireArgumentString(update.status, `${path}.status`);
+
+    if (typeof update.rank !== "number" || !Number.isFinite(update.rank)) {
+      throw invalidArgument(`${path}.rank`, "must be a finite number");
+    }
+
+    if (!isValidDate(update.occurredAt)) {
+      throw invalidArgument(`${path}.occurredAt`, "must be a valid Date");
+    }
+  });
 }
 
 /** Checks a phone argument of a read. */
@@ -400,4 +430,10 @@ export function validateStalePartQuery(before: unknown, limit: unknown): void {
   }
 
   requirePositiveInteger(limit, "limit");
+}
+
+/** Checks the arguments of `deliveryStatus`: both non-empty strings. */
+export function validateStatusQuery(provider: unknown, messageId: unknown): void {
+  requireArgumentString(provider, "provider");
+  requireArgumentString(messageId, "messageId");
 }

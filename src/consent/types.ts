@@ -94,12 +94,37 @@ export interface WebhookReceipt {
    * race.
    */
   completesPartGroup?: string | undefined;
+  /** Delivery statuses the webhook reports; a status is kept only when it is newer. */
+  statuses?: StatusUpdate[] | undefined;
+}
+
+/** A delivery status a webhook reports for a sent message. */
+export interface StatusUpdate {
+  provider: string;
+  messageId: string;
+  /** Normalised status, such as `delivered`. */
+  status: string;
+  /** Order of the status; see `deliveryStatusRank`. A lower or equal rank is stale. */
+  rank: number;
+  occurredAt: Date;
+}
+
+/** The last delivery status stored for a message. */
+export interface StoredStatus {
+  status: string;
+  rank: number;
+  occurredAt: Date;
 }
 
 /** The answer of {@link OptOutStore.commitWebhook}. */
 export interface CommitResult {
   /** True when a webhook with the same id was committed before; nothing was written. */
   duplicate: boolean;
+  /**
+   * For each entry of `receipt.statuses`, whether it moved its message forward. Absent for
+   * a duplicate, for a receipt without statuses, and for a store that does not keep them.
+   */
+  advanced?: boolean[] | undefined;
 }
 
 /**
@@ -201,4 +226,10 @@ export interface PartStore {
 
   /** Groups not yet completed whose first part arrived at or before `before`, oldest first. */
   stalePartGroups(before: Date, limit: number): Promise<MessagePartGroup[]>;
+}
+
+/** A store that keeps the latest delivery status of each sent message. */
+export interface StatusStore {
+  /** The last status stored for a message, if any. */
+  deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined>;
 }

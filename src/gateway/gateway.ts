@@ -168,10 +168,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   async #commit(plan: WebhookPlan): Promise<CommitOutcome> {
     try {
-      const { duplicate } = await this.#options.store.commitWebhook(plan.receipt);
+      const { duplicate, advanced } = await this.#options.store.commitWebhook(plan.receipt);
 
       if (!duplicate) {
-        this.#emitPlan(plan);
+        this.#emitPlan(plan, advanced);
       }
 
       return { ok: true, duplicate };
@@ -185,7 +185,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     }
   }
 
-  #emitPlan(plan: WebhookPlan): void {
+  #emitPlan(plan: WebhookPlan, advanced: boolean[] | undefined): void {
     for (const decision of plan.decisions) {
       this.#emitSafely("inbound", decision.message, decision.classification);
 
@@ -201,9 +201,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
     }
 
-    for (const report of plan.parsed.reports) {
-      this.#emitSafely("report", report);
-    }
+    // A report that arrives after a newer one of the same message is stale; the store said
+    // so, and it is not emitted. Its opt-out, if it carries one, is still recorded.
+    plan.parsed.reports.forEach((report, index) => {
+      if (advanced?.[index] !== false) {
+        this.#emitSafely("report", report);
+      }
+    });
 
     for (const event of plan.receipt.events) {
       this.#emitSafely(event.action, event);

@@ -81,7 +81,10 @@ export interface ReviewItem {
 export interface GatewayEvents {
   /** Every inbound message, with its classification. */
   inbound: [message: InboundMessage, classification: KeywordClassification];
-  /** Every delivery report. */
+  /**
+   * A delivery report that moved its message forward. A report that arrives after a newer
+   * one of the same message (`delivered` after `read`, `sent` after `failed`) is not emitted.
+   */
   report: [report: DeliveryReport];
   /** A consent event was recorded with action `opt-out`. */
   "opt-out": [event: ConsentEvent];

@@ -4,12 +4,13 @@ import {
   isWebhookParseError,
   isWebhookVerificationError,
 } from "../errors.js";
-import type {
-  ParsedWebhook,
-  Provider,
-  WebhookKind,
-  WebhookRequest,
-  WebhookResponse,
+import {
+  deliveryStatusRank,
+  type ParsedWebhook,
+  type Provider,
+  type WebhookKind,
+  type WebhookRequest,
+  type WebhookResponse,
 } from "../provider.js";
 import { decideInbound, type InboundDecision, reportEvent } from "./consent.js";
 import type { ResolvedGatewayOptions } from "./options.js";
@@ -216,8 +217,15 @@ function buildReceipt(
     }),
   ];
   const outbox = options.forwardEvents ? outboxMessages(id, parsed, decisions) : [];
+  const statuses = parsed.reports.map((report) => ({
+    provider: report.provider,
+    messageId: report.messageId,
+    status: report.status,
+    rank: deliveryStatusRank(report.status),
+    occurredAt: report.providerTime ?? report.receivedAt,
+  }));
 
-  return { id, provider: provider.name, events, outbox, receivedAt: new Date() };
+  return { id, provider: provider.name, events, outbox, receivedAt: new Date(), statuses };
 }
 
 function outboxMessages(

@@ -28,6 +28,7 @@ import {
   validatePhone,
   validatePhoneList,
   validateStalePartQuery,
+  validateStatusQuery,
   validateWebhookReceipt,
 } from "../consent/state.js";
 import type {
@@ -41,6 +42,8 @@ import type {
   OutboxStore,
   PartStore,
   RecordResult,
+  StatusStore,
+  StoredStatus,
   WebhookReceipt,
 } from "../consent/types.js";
 import {
@@ -72,7 +75,7 @@ const LIST_PAGE_SIZE = 500;
  * A consent store and forwarding outbox in one SQLite file. Open it with
  * {@link openSqliteStore}.
  */
-export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore {
+export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore, StatusStore {
   /** The database file, as given. */
   readonly path: string;
   readonly #db: Database;
@@ -210,6 +213,10 @@ export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore {
       events: receipt.events.map((event) => copyConsentEvent(event)),
       outbox: receipt.outbox.map(({ id, type, payload }) => ({ id, type, payload })),
       completesPartGroup: receipt.completesPartGroup,
+      statuses: (receipt.statuses ?? []).map((update) => ({
+        ...update,
+        occurredAt: new Date(update.occurredAt.getTime()),
+      })),
     };
 
     return this.#write("commitWebhook", () => this.#queries.insertReceipt(snapshot));
@@ -233,6 +240,14 @@ export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore {
     validateStalePartQuery(before, limit);
 
     return this.#read("stalePartGroups", () => this.#queries.stalePartGroups(before, limit));
+  }
+
+  /** The last delivery status stored for a message, if any. */
+  async deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined> {
+    this.#assertOpen("deliveryStatus");
+    validateStatusQuery(provider, messageId);
+
+    return this.#read("deliveryStatus", () => this.#queries.deliveryStatus(provider, messageId));
   }
 
   /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */

@@ -1,8 +1,8 @@
 /**
  * The conformance suite of the `OptOutStore` contract. A store module calls
  * {@link describeOptOutStore} from a vitest test file; every test gets a fresh, empty store
- * from the factory. Outbox and message-part tests run when the store also implements
- * `OutboxStore` or `PartStore`, and are reported as skipped otherwise.
+ * from the factory. Outbox, message-part and delivery-status tests run when the store also
+ * implements `OutboxStore`, `PartStore` or `StatusStore`, and are skipped otherwise.
  *
  * Besides the `OptOutStore` contract, the suite expects an invalid event to be rejected with
  * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, and a call after
@@ -19,6 +19,7 @@ import type {
 } from "../consent/types.js";
 import { isStoreError } from "../errors.js";
 import { describePartStore } from "./store-suite-parts.js";
+import { describeStatusStore } from "./store-suite-statuses.js";
 
 /** A store under test: the consent contract, and the outbox when it has one. */
 export type StoreUnderTest = OptOutStore & Partial<OutboxStore>;
@@ -595,6 +596,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
     });
 
     describePartStore(() => store);
+    describeStatusStore(() => store);
 
     describe("outbox", () => {
       let outbox: OptOutStore & OutboxStore;

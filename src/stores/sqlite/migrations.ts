@@ -104,10 +104,24 @@ CREATE TABLE message_parts (
 ) WITHOUT ROWID;
 `;
 
+// The latest delivery status of each sent message; a status with a lower or equal rank does
+// not replace it, so callbacks that race never move a message backwards.
+const messageStatuses = `
+CREATE TABLE message_statuses (
+  provider TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  status TEXT NOT NULL,
+  rank INTEGER NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  PRIMARY KEY (provider, message_id)
+) WITHOUT ROWID;
+`;
+
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
 export const migrations: readonly Migration[] = [
   { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
   { version: 2, description: "parts of multipart messages", sql: messageParts },
+  { version: 3, description: "latest delivery status of sent messages", sql: messageStatuses },
 ];
 
 /** The schema version this code creates and reads. */

@@ -11,6 +11,8 @@ import type {
   MessagePartInput,
   OutboxEntry,
   OutboxMessage,
+  StatusUpdate,
+  StoredStatus,
 } from "../../consent/types.js";
 import { ALL_SENDERS, partGroupReuseAfterMs } from "../../consent/types.js";
 import {
@@ -32,6 +34,7 @@ export interface ReceiptSnapshot {
   events: ConsentEvent[];
   outbox: OutboxMessage[];
   completesPartGroup: string | undefined;
+  statuses: StatusUpdate[];
 }
 
 /** The statements of one connection, with one method per read or write. */
@@ -92,7 +95,34 @@ export class ConsentQueries {
       this.#statements.completePartGroup.run({ groupKey, completedAt: committedAt });
     }
 
-    return { duplicate: false };
+    if (receipt.statuses.length === 0) {
+      return { duplicate: false };
+    }
+
+    const advanced = receipt.statuses.map((update) => {
+      const { provider: owner, messageId, status, rank } = update;
+      const occurredAt = update.occurredAt.getTime();
+
+      return (
+        this.#statements.advanceStatus.run({ provider: owner, messageId, status, rank, occurredAt })
+          .changes > 0
+      );
+    });
+
+    return { duplicate: false, advanced };
+  }
+
+  /** Reads the last status stored for a message. */
+  deliveryStatus(provider: string, messageId: string): StoredStatus | undefined {
+    const row = this.#statements.deliveryStatus.get(provider, messageId) as
+      | { status: string; rank: number; occurred_at: number }
+      | undefined;
+
+    if (row === undefined) {
+      return undefined;
+    }
+
+    return { status: row.status, rank: row.rank, occurredAt: new Date(row.occurred_at) };
   }
 
   /** Stores a part unless stored already. Call it inside a write transaction. */

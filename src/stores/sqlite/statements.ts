@@ -147,6 +147,13 @@ const sql = {
     VALUES (@groupKey, 0, @completedAt, @completedAt)
     ON CONFLICT (group_key) DO UPDATE SET completed_at = excluded.completed_at
       WHERE message_part_groups.completed_at IS NULL`,
+  advanceStatus: `INSERT INTO message_statuses (provider, message_id, status, rank, occurred_at)
+    VALUES (@provider, @messageId, @status, @rank, @occurredAt)
+    ON CONFLICT (provider, message_id) DO UPDATE
+      SET status = excluded.status, rank = excluded.rank, occurred_at = excluded.occurred_at
+      WHERE excluded.rank > message_statuses.rank`,
+  deliveryStatus: `SELECT status, rank, occurred_at FROM message_statuses
+    WHERE provider = ? AND message_id = ?`,
   completeOutbox: "DELETE FROM outbox WHERE id = ?",
   retryOutbox: `UPDATE outbox SET not_before = @notBefore, lease_expires_at = 0,
     last_error = @error WHERE id = @id`,
