@@ -5,6 +5,8 @@ export default defineConfig([
     entry: {
       index: "src/index.ts",
       twilio: "providers/twilio/index.ts",
+      vonage: "providers/vonage/index.ts",
+      plivo: "providers/plivo/index.ts",
       "stores/sqlite": "src/stores/sqlite.ts",
       testing: "src/testing/index.ts",
     },

@@ -2,13 +2,15 @@
  * smsgate: send SMS through a consent guard that never texts a number that opted out, and
  * turn provider webhooks (STOP, START, HELP, delivery reports) into durable consent events.
  *
- * Provider modules live on their own subpaths (`smsgate/twilio`), stores too
+ * Provider modules live on their own subpaths (`smsgate/twilio`, `smsgate/vonage`,
+ * `smsgate/plivo`), stores too
  * (`smsgate/stores/sqlite`), so importing the core loads no provider and no database driver.
  *
  * @module smsgate
  */
 
 export * from "./consent/index.js";
+export * from "./encoding/index.js";
 export * from "./errors.js";
 export { Gateway } from "./gateway/gateway.js";
 export type {

@@ -178,6 +178,8 @@ export interface WebhookReplyContext {
   kind: WebhookKind;
   /** Text to send back to the person in the same response, when the provider supports it. */
   replyText?: string | undefined;
+  /** The inbound message the reply answers, when there is one. */
+  message?: InboundMessage | undefined;
 }
 
 /**

@@ -87,6 +87,14 @@ describe("Gateway.send guard", () => {
     expect(provider.sent).toHaveLength(0);
   });
 
+  it("reads a digits-only sender as international", async () => {
+    const { gateway, provider } = setup();
+
+    await gateway.send({ to: "+12025550143", body: "hi", from: "12025550100" });
+
+    expect(provider.sent[0]?.from).toBe("+12025550100");
+  });
+
   it("rejects an empty body", async () => {
     const { gateway } = setup();
 

@@ -299,7 +299,9 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore, S
 
     const stored = this.#statuses.get(statusKey(provider, messageId));
 
-    return stored === undefined ? undefined : { ...stored, occurredAt: new Date(stored.occurredAt) };
+    return stored === undefined
+      ? undefined
+      : { ...stored, occurredAt: new Date(stored.occurredAt) };
   }
 
   #advanceStatus(update: StatusUpdate): boolean {

@@ -143,8 +143,23 @@ function pickProvider(options: ResolvedGatewayOptions, name: string | undefined)
   return provider;
 }
 
+/**
+ * Normalises a sender as written by the caller. Vonage and Plivo write numbers as
+ * international digits without `+` (`12025550100`), so such a value is read that way when
+ * it is not a valid number in the default region.
+ */
 function normalizeSender(options: ResolvedGatewayOptions, from: string, to: string): string {
-  return parseSenderIdentity(from, { defaultRegion: options.defaultRegion, counterpart: to }).value;
+  const senderOptions = { defaultRegion: options.defaultRegion, counterpart: to };
+
+  try {
+    return parseSenderIdentity(from, senderOptions).value;
+  } catch (error) {
+    if (!/^\d{9,15}$/.test(from.trim())) {
+      throw error;
+    }
+
+    return parseSenderIdentity(from.trim(), { ...senderOptions, internationalDigits: true }).value;
+  }
 }
 
 function statusCallbackUrl(

@@ -109,8 +109,9 @@ export function acceptedAnswer(
   duplicate: boolean,
 ): WebhookResponse {
   const replyText = duplicate ? undefined : confirmationText(options, plan.decisions);
+  const message = plan.decisions[0]?.message;
 
-  return plan.provider.webhookResponse({ kind: plan.kind, replyText });
+  return plan.provider.webhookResponse({ kind: plan.kind, replyText, message });
 }
 
 async function verify(

@@ -9,7 +9,11 @@
  */
 
 export * from "./fake-api.js";
+export * from "./fake-plivo.js";
 export * from "./fake-provider.js";
 export * from "./fake-twilio.js";
+export * from "./fake-vonage.js";
+export * from "./plivo.js";
 export * from "./store-suite.js";
 export * from "./twilio.js";
+export * from "./vonage.js";
