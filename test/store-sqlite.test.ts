@@ -336,6 +336,13 @@ describe("SqliteOptOutStore on disk", () => {
     await store.close();
   });
 
+  it("rejects a directory under procfs", () => {
+    const error = catchSync(() => openSqliteStore({ path: "/proc/smsgate-missing/consent.db" }));
+
+    expect(isStoreError(error)).toBe(true);
+    expect((error as Error).message).toContain("/proc/smsgate-missing");
+  });
+
   it("rejects a newer schema version", async () => {
     await open().close();
     const db = rawConnection();

@@ -1,6 +1,6 @@
 /** Validates the SQLite store's options and opens its connection with durable settings. */
 
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
@@ -84,11 +84,37 @@ export function parseSqliteOptions(input: unknown): ResolvedSqliteOptions {
   throw new ConfigError(path, `${issue.message} (received ${describeValue(received)})`);
 }
 
+/**
+ * Creates a directory and its missing parents, one level at a time. Node 20's recursive
+ * `mkdirSync` never returns on file systems such as procfs, which answer ENOENT for a
+ * directory that cannot be created, so each level is created on its own and a failure
+ * ends the walk.
+ */
+function makeDirectories(directory: string): void {
+  if (existsSync(directory)) {
+    return;
+  }
+
+  const parent = dirname(directory);
+
+  if (parent !== directory) {
+    makeDirectories(parent);
+  }
+
+  try {
+    mkdirSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") {
+      throw error;
+    }
+  }
+}
+
 function createParentDirectory(path: string): void {
   const directory = dirname(path);
 
   try {
-    mkdirSync(directory, { recursive: true });
+    makeDirectories(directory);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new StoreError(
