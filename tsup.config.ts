@@ -8,6 +8,7 @@ export default defineConfig([
       vonage: "providers/vonage/index.ts",
       plivo: "providers/plivo/index.ts",
       "stores/sqlite": "src/stores/sqlite.ts",
+      "stores/postgres": "src/stores/postgres.ts",
       testing: "src/testing/index.ts",
     },
     format: ["esm", "cjs"],
