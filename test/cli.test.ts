@@ -4,18 +4,34 @@ import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parsePlivoWebhook, verifyPlivoWebhook } from "../providers/plivo/index.js";
+import { parseVonageWebhook, verifyVonageWebhook } from "../providers/vonage/index.js";
 import { runCli } from "../src/cli/main.js";
 import { parseFormBody } from "../src/http/form.js";
+import type { WebhookRequest } from "../src/provider.js";
+import { type FakePlivoApi, startFakePlivoApi } from "../src/testing/fake-plivo.js";
 import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
+import { type FakeVonageApi, startFakeVonageApi } from "../src/testing/fake-vonage.js";
 import { signTwilioRequest } from "../src/testing/twilio.js";
 import { makeTempDir, removeTempDir, repoRoot, writeConfig } from "./helpers/cli.js";
 import { captureIo } from "./helpers/io.js";
 
 const sender = "+12025550100";
 
+const vonageSecret = "cli-vonage-signature-secret";
+
+// Vonage's Messages API documents no opt-out code, so the tests configure one.
+const vonageOptOutCode = "1360";
+
 let dir: string;
 let api: FakeTwilioApi;
+let vonageApi: FakeVonageApi;
+let plivoApi: FakePlivoApi;
 let configPath: string;
+/** Plivo, Vonage (SMS API) and Twilio, written in that key order. */
+let allConfigPath: string;
+/** Vonage on the Messages API, with an opt-out error code. */
+let messagesConfigPath: string;
 
 beforeAll(async () => {
   dir = await makeTempDir("smsgate-cli-");
@@ -32,10 +48,51 @@ beforeAll(async () => {
       },
     },
   });
+
+  vonageApi = await startFakeVonageApi({ smsStatuses: { "12025550188": "7" } });
+  plivoApi = await startFakePlivoApi();
+
+  const vonage = {
+    apiKey: vonageApi.apiKey,
+    apiSecret: vonageApi.apiSecret,
+    signatureSecret: vonageSecret,
+    signatureMethod: "sha1",
+    from: sender,
+    apiBaseUrl: vonageApi.url,
+  };
+
+  allConfigPath = await writeConfig(join(dir, "all"), {
+    store: { type: "sqlite", path: join(dir, "all.db") },
+    listen: { host: "127.0.0.1", port: 0 },
+    providers: {
+      plivo: {
+        authId: plivoApi.authId,
+        authToken: plivoApi.authToken,
+        from: sender,
+        apiBaseUrl: plivoApi.url,
+      },
+      vonage,
+      twilio: {
+        accountSid: api.accountSid,
+        authToken: api.authToken,
+        from: sender,
+        apiBaseUrl: api.url,
+      },
+    },
+  });
+  messagesConfigPath = await writeConfig(join(dir, "messages"), {
+    store: { type: "sqlite", path: join(dir, "messages.db") },
+    listen: { host: "127.0.0.1", port: 0 },
+    providers: {
+      vonage: { ...vonage, api: "messages", optOutErrorCodes: [vonageOptOutCode] },
+    },
+  });
 });
 
 afterAll(async () => {
   await api?.close();
+  await vonageApi?.close();
+  await plivoApi?.close();
   await removeTempDir(dir);
 });
 
@@ -264,10 +321,10 @@ describe("optout arguments", () => {
 
 describe("simulate arguments", () => {
   it("unknown provider exits 2", async () => {
-    const result = await cli("simulate", "vonage", "inbound");
+    const result = await cli("simulate", "telnyx", "inbound");
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain('unknown provider "vonage"');
+    expect(result.stderr).toContain('unknown provider "telnyx"; use twilio, vonage, plivo');
   });
 
   it("unknown kind exits 2", async () => {
@@ -360,9 +417,17 @@ describe("simulate arguments", () => {
   });
 });
 
+/** A request as the recording server received it. */
+interface Received {
+  method: string;
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: string;
+}
+
 /** Starts a local server that records each request and returns 200 with empty TwiML. */
 async function startRecorder() {
-  const received: Array<{ path: string; headers: IncomingHttpHeaders; body: string }> = [];
+  const received: Received[] = [];
   const server = createServer((request, response) => {
     let body = "";
 
@@ -371,7 +436,12 @@ async function startRecorder() {
       body += chunk;
     });
     request.on("end", () => {
-      received.push({ path: request.url ?? "", headers: request.headers, body });
+      received.push({
+        method: request.method ?? "",
+        path: request.url ?? "",
+        headers: request.headers,
+        body,
+      });
       response.writeHead(200, { "content-type": "text/xml" }).end("<Response/>");
     });
   });
@@ -449,6 +519,434 @@ describe("simulate signing", () => {
     );
     expect(params).toContainEqual(["MessageStatus", "failed"]);
     expect(params).toContainEqual(["ErrorCode", "21610"]);
+  });
+});
+
+describe("send through vonage and plivo", () => {
+  const send = (...args: string[]) =>
+    cli("send", "--body", "hi", "--json", "--config", allConfigPath, ...args);
+
+  it("default provider is twilio", async () => {
+    const result = await send("--to", "+12025550181");
+    const outcome = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(outcome.provider).toBe("twilio");
+    expect(api.messages.at(-1)?.to).toBe("+12025550181");
+  });
+
+  it("--provider vonage sends through vonage", async () => {
+    const result = await send("--to", "+12025550182", "--provider", "vonage");
+    const outcome = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(outcome.provider).toBe("vonage");
+    expect(outcome.messageId).toBe(vonageApi.messages.at(-1)?.id);
+    expect(vonageApi.messages.at(-1)?.to).toBe("12025550182");
+  });
+
+  it("--provider plivo sends through plivo", async () => {
+    const result = await send("--to", "+12025550183", "--provider", "plivo");
+    const outcome = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(outcome.provider).toBe("plivo");
+    expect(outcome.messageId).toBe(plivoApi.messages.at(-1)?.messageUuid);
+    expect(plivoApi.messages.at(-1)?.dst).toBe("12025550183");
+  });
+
+  it("vonage rejection exits 4", async () => {
+    const result = await send("--to", "+12025550188", "--provider", "vonage");
+    const outcome = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(4);
+    expect(outcome.status).toBe("rejected");
+    expect(outcome.provider).toBe("vonage");
+    expect(outcome.reason).toBe("invalid-recipient");
+    expect(outcome.code).toBe("7");
+  });
+
+  it("plivo invalid number exits 2", async () => {
+    const before = plivoApi.requests.length;
+    const result = await send("--to", "555-CALL-NOW", "--provider", "plivo");
+
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).status).toBe("invalid");
+    expect(plivoApi.requests).toHaveLength(before);
+  });
+
+  it("unknown provider names the configured ones", async () => {
+    const result = await send("--to", "+12025550184", "--provider", "telnyx");
+
+    expect(result.code).toBe(2);
+    expect(JSON.parse(result.stdout).message).toContain("twilio, vonage, plivo");
+  });
+
+  it("vonage opt-out refusal exits 3, recorded", async () => {
+    const person = "+12025550185";
+    const refusal = await startFakeVonageApi({
+      respond: () => ({
+        status: 422,
+        json: {
+          type: `https://developer.vonage.com/api-errors/messages#${vonageOptOutCode}`,
+          title: "Opted out",
+          detail: "The recipient has opted out of messages from this sender",
+        },
+      }),
+    });
+    const refusalConfig = await writeConfig(join(dir, "refusal"), {
+      store: { type: "sqlite", path: join(dir, "refusal.db") },
+      providers: {
+        vonage: {
+          apiKey: refusal.apiKey,
+          apiSecret: refusal.apiSecret,
+          signatureSecret: vonageSecret,
+          from: sender,
+          api: "messages",
+          apiBaseUrl: refusal.url,
+          optOutErrorCodes: [vonageOptOutCode],
+        },
+      },
+    });
+    const first = await cli("send", "--to", person, "--body", "hi", "--config", refusalConfig);
+    const requests = refusal.requests.length;
+    const second = await cli("send", "--to", person, "--body", "hi", "--config", refusalConfig);
+    const status = await cli("optout", "status", person, "--json", "--config", refusalConfig);
+    const state = JSON.parse(status.stdout);
+
+    await refusal.close();
+
+    expect(first.code).toBe(3);
+    expect(first.stderr).toContain("vonage rejected the message");
+    expect(first.stderr).toContain("now recorded");
+    expect(second.code).toBe(3);
+    expect(refusal.requests).toHaveLength(requests);
+    expect(state.optedOut).toBe(true);
+    expect(state.source).toBe("provider-refusal");
+  });
+});
+
+describe("simulate vonage and plivo arguments", () => {
+  const person = "+12025550143";
+  const inbound = (provider: string, ...args: string[]) =>
+    cli("simulate", provider, "inbound", "--from", person, "--to", sender, ...args);
+
+  it("plivo rejects vonage options", async () => {
+    const result = await inbound("plivo", "--body", "x", "--concat-ref", "7");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'option --concat-ref does not apply to "simulate plivo inbound"',
+    );
+  });
+
+  it("vonage rejects plivo options", async () => {
+    const result = await inbound("vonage", "--body", "x", "--intent", "optout");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('option --intent does not apply to "simulate vonage inbound"');
+  });
+
+  it("invalid plivo intent exits 2", async () => {
+    const result = await inbound("plivo", "--body", "x", "--intent", "stop");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid --intent "stop"; use one of optout, optin, help');
+  });
+
+  it("missing plivo body exits 2", async () => {
+    const result = await inbound("plivo");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("missing required option --body");
+  });
+
+  it("incomplete concat options exit 2", async () => {
+    const result = await inbound(
+      "vonage",
+      "--body",
+      "x",
+      "--concat-ref",
+      "7",
+      "--concat-total",
+      "3",
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("missing --concat-part");
+  });
+
+  it("concat part over total exits 2", async () => {
+    const result = await inbound(
+      "vonage",
+      ...["--body", "x", "--concat-ref", "7", "--concat-total", "3", "--concat-part", "4"],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid --concat-part "4"; give a whole number from 1 to 3');
+  });
+
+  it("invalid method exits 2", async () => {
+    const result = await inbound("plivo", "--body", "x", "--method", "PUT");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid --method "PUT"; use GET or POST');
+  });
+
+  it("invalid plivo status exits 2", async () => {
+    const result = await cli("simulate", "plivo", "status", "--message-id", "m1", "--status", "ok");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid --status "ok"; use one of queued, sent');
+  });
+
+  it("invalid vonage receipt status exits 2", async () => {
+    const result = await cli(
+      "simulate",
+      ...["vonage", "status", "--message-id", "m1", "--status", "sent", "--from", sender],
+      ...["--to", person, "--config", allConfigPath, "--url", await closedPortUrl()],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('invalid --status "sent"; use one of accepted');
+  });
+
+  it("vonage receipt without --to exits 2", async () => {
+    const result = await cli(
+      "simulate",
+      ...["vonage", "status", "--message-id", "m1", "--status", "delivered", "--from", sender],
+      ...["--config", allConfigPath, "--url", await closedPortUrl()],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("give --to and --from");
+  });
+
+  it("GET on messages API exits 2", async () => {
+    const result = await inbound(
+      "vonage",
+      ...["--body", "STOP", "--method", "GET", "--config", messagesConfigPath],
+      ...["--url", await closedPortUrl()],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("--method GET does not apply to the Vonage Messages API");
+  });
+
+  it("unconfigured provider exits 2", async () => {
+    for (const provider of ["vonage", "plivo"]) {
+      const result = await inbound(
+        provider,
+        ...["--body", "STOP", "--config", configPath, "--url", await closedPortUrl()],
+      );
+
+      expect(result.code, provider).toBe(2);
+      expect(result.stderr, provider).toContain(`providers.${provider}: is not configured`);
+    }
+  });
+});
+
+/** Returns the first request a recorder received, failing when there is none. */
+function firstReceived(recorder: { received: Received[] }): Received {
+  const received = recorder.received[0];
+
+  if (received === undefined) {
+    throw new Error("the recording server received no request");
+  }
+
+  return received;
+}
+
+/** Turns a recorded request into the request a provider verifies. */
+function webhookRequest(received: Received, origin: string): WebhookRequest {
+  const headers = new Headers();
+
+  for (const [name, value] of Object.entries(received.headers)) {
+    if (typeof value === "string") {
+      headers.set(name, value);
+    }
+  }
+
+  return {
+    method: received.method,
+    url: `${origin}${received.path}`,
+    headers,
+    body: new TextEncoder().encode(received.body),
+  };
+}
+
+describe("simulate vonage and plivo signing", () => {
+  it("vonage sig verifies with sha1", async () => {
+    const recorder = await startRecorder();
+    const url = `http://127.0.0.1:${recorder.port}/webhooks/vonage/inbound`;
+    const result = await cli(
+      "simulate",
+      ...["vonage", "inbound", "--from", "+12025550143", "--to", sender, "--body", "STOP"],
+      ...["--message-id", "0A00000000000001", "--config", allConfigPath, "--url", url],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const request = webhookRequest(received, `http://127.0.0.1`);
+    const parsed = parseVonageWebhook(request, "inbound");
+    const params = parseFormBody(received.body ?? "");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("(inbound, messageId 0A00000000000001)");
+    expect(received.method).toBe("POST");
+    expect(received.headers["content-type"]).toContain("application/x-www-form-urlencoded");
+    expect(params).toContainEqual(["msisdn", "12025550143"]);
+    expect(params).toContainEqual(["to", "12025550100"]);
+    expect(() =>
+      verifyVonageWebhook(request, { signatureSecret: vonageSecret, signatureMethod: "sha1" }),
+    ).not.toThrow();
+    expect(() =>
+      verifyVonageWebhook(request, { signatureSecret: vonageSecret, signatureMethod: "md5hash" }),
+    ).toThrow();
+    expect(parsed.inbound[0]?.from.value).toBe("+12025550143");
+    expect(parsed.inbound[0]?.text).toBe("STOP");
+  });
+
+  it("vonage GET carries sig in query", async () => {
+    const recorder = await startRecorder();
+    const url = `http://127.0.0.1:${recorder.port}/webhooks/vonage/status`;
+    const result = await cli(
+      "simulate",
+      ...["vonage", "status", "--message-id", "0B00000000000002", "--status", "rejected"],
+      ...["--error-code", "9", "--from", sender, "--to", "+12025550143", "--method", "GET"],
+      ...["--config", allConfigPath, "--url", url],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const request = webhookRequest(received, "http://127.0.0.1");
+    const report = parseVonageWebhook(request, "status").reports[0];
+
+    expect(result.code).toBe(0);
+    expect(received.method).toBe("GET");
+    expect(received.body).toBe("");
+    expect(received.path).toMatch(/^\/webhooks\/vonage\/status\?.*&sig=[0-9a-f]+/);
+    expect(() =>
+      verifyVonageWebhook(request, { signatureSecret: vonageSecret, signatureMethod: "sha1" }),
+    ).not.toThrow();
+    expect(report?.errorCode).toBe("9");
+    expect(report?.reason).toBe("opted-out");
+    expect(report?.to?.value).toBe("+12025550143");
+  });
+
+  it("vonage messages JWT verifies", async () => {
+    const recorder = await startRecorder();
+    const url = `http://127.0.0.1:${recorder.port}/webhooks/vonage/inbound`;
+    const result = await cli(
+      "simulate",
+      ...["vonage", "inbound", "--from", "+12025550143", "--to", sender, "--body", "STOP"],
+      ...["--config", messagesConfigPath, "--url", url],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const request = webhookRequest(received, "http://127.0.0.1");
+    const body = JSON.parse(received.body ?? "{}");
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain(`message_uuid ${body.message_uuid}`);
+    expect(received.headers.authorization).toMatch(/^Bearer /);
+    expect(received.headers["content-type"]).toBe("application/json");
+    expect(body.text).toBe("STOP");
+    expect(body.from).toBe("12025550143");
+    expect(() => verifyVonageWebhook(request, { signatureSecret: vonageSecret })).not.toThrow();
+    expect(() => verifyVonageWebhook(request, { signatureSecret: "other" })).toThrow();
+  });
+
+  it("plivo signs publicUrl plus path", async () => {
+    const recorder = await startRecorder();
+    const authToken = "plivo-public-token";
+    const publicConfig = await writeConfig(join(dir, "plivo-public"), {
+      publicUrl: "https://sms.example.com/base",
+      store: { type: "sqlite", path: join(dir, "plivo-public.db") },
+      providers: { plivo: { authId: plivoApi.authId, authToken, from: sender } },
+    });
+    const target = `http://127.0.0.1:${recorder.port}/webhooks/plivo/inbound?tenant=a`;
+    const result = await cli(
+      "simulate",
+      ...["plivo", "inbound", "--from", "+12025550143", "--to", sender, "--body", "hello"],
+      ...["--intent", "OPTOUT", "--config", publicConfig, "--url", target],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const publicRequest = webhookRequest(received, "https://sms.example.com/base");
+    const localRequest = webhookRequest(received, "http://127.0.0.1");
+    const message = parsePlivoWebhook(publicRequest, "inbound").inbound[0];
+
+    expect(result.code).toBe(0);
+    expect(received.path).toBe("/webhooks/plivo/inbound?tenant=a");
+    expect(received.headers["x-plivo-signature-v3"]).toBeDefined();
+    expect(received.headers["x-plivo-signature-v2"]).toBeDefined();
+    expect(() => verifyPlivoWebhook(publicRequest, { authToken })).not.toThrow();
+    expect(() => verifyPlivoWebhook(localRequest, { authToken })).toThrow();
+    expect(message?.providerIntent).toBe("opt-out");
+    expect(message?.from.value).toBe("+12025550143");
+  });
+
+  it("plivo GET signs URL with query", async () => {
+    const recorder = await startRecorder();
+    const listenConfig = await writeConfig(join(dir, "plivo-listen"), {
+      listen: { host: "127.0.0.1", port: recorder.port },
+      store: { type: "sqlite", path: join(dir, "plivo-listen.db") },
+      providers: {
+        plivo: { authId: plivoApi.authId, authToken: plivoApi.authToken, from: sender },
+      },
+    });
+    const result = await cli(
+      "simulate",
+      ...["plivo", "status", "--message-id", "5c1f0e2d-4a60-4a77-9e3b-0f6b7c2e1d5a"],
+      ...["--status", "failed", "--error-code", "200", "--to", "+12025550143"],
+      ...["--method", "GET", "--config", listenConfig],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const request = webhookRequest(received, `http://127.0.0.1:${recorder.port}`);
+    const report = parsePlivoWebhook(request, "status").reports[0];
+
+    expect(result.code).toBe(0);
+    expect(received.method).toBe("GET");
+    expect(received.path).toMatch(/^\/webhooks\/plivo\/status\?MessageUUID=/);
+    expect(() =>
+      verifyPlivoWebhook(request, { authToken: plivoApi.authToken, requireV3Signature: true }),
+    ).not.toThrow();
+    expect(report?.errorCode).toBe("200");
+    expect(report?.reason).toBe("opted-out");
+  });
+
+  it("twilio GET signs URL with query", async () => {
+    const recorder = await startRecorder();
+    const url = `http://127.0.0.1:${recorder.port}/webhooks/twilio/inbound`;
+    const result = await cli(
+      "simulate",
+      ...["twilio", "inbound", "--from", "+12025550143", "--to", sender, "--body", "STOP"],
+      ...["--method", "get", "--config", configPath, "--url", url],
+    );
+
+    await recorder.close();
+
+    const received = firstReceived(recorder);
+    const signature = signTwilioRequest({
+      authToken: api.authToken,
+      url: `http://127.0.0.1:${recorder.port}${received.path}`,
+      params: [],
+    });
+
+    expect(result.code).toBe(0);
+    expect(received.method).toBe("GET");
+    expect(received.path).toContain("Body=STOP");
+    expect(received.headers["x-twilio-signature"]).toBe(signature);
   });
 });
 

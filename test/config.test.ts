@@ -14,6 +14,9 @@ import { type ConfigError, isConfigError } from "../src/errors.js";
 
 const accountSid = "AC0123456789abcdef0123456789abcdef";
 const serviceSid = "MG0123456789abcdef0123456789abcdef";
+const plivoAuthId = "MA0123456789ABCDEFGH";
+const vonageInput = { apiKey: "a1b2c3d4", apiSecret: "secret", signatureSecret: "sig-secret" };
+const plivoInput = { authId: plivoAuthId, authToken: "token", from: "+14155550199" };
 
 /** Runs `action` and returns the ConfigError it throws. */
 function configErrorOf(action: () => unknown): ConfigError {
@@ -189,6 +192,85 @@ describe("parseConfig keys", () => {
   });
 });
 
+describe("parseConfig vonage and plivo", () => {
+  it("accepts every vonage key", () => {
+    const vonage = {
+      apiKey: "a1b2c3d4",
+      apiSecret: "api-secret",
+      signatureSecret: "sig-secret",
+      signatureMethod: "sha512",
+      signatureToleranceSeconds: 60,
+      applicationId: "aaaaaaaa-bbbb-cccc-dddd-0123456789ab",
+      privateKey: "-----BEGIN PRIVATE KEY-----\n...\n-----END PRIVATE KEY-----",
+      from: "+14155550100",
+      api: "messages",
+      apiBaseUrl: "http://127.0.0.1:4011",
+      timeoutMs: 2000,
+      signedRequests: true,
+      optOutErrorCodes: ["1050", "1360"],
+    };
+    const config = parseConfig({ providers: { vonage } }, {});
+
+    expect(config.providers?.vonage).toEqual(vonage);
+  });
+
+  it("fills vonage defaults", () => {
+    const config = parseConfig({ providers: { vonage: vonageInput } }, {});
+
+    expect(config.providers?.vonage).toEqual({
+      ...vonageInput,
+      signatureMethod: "md5hash",
+      signatureToleranceSeconds: 300,
+      api: "sms",
+      timeoutMs: 15_000,
+      signedRequests: false,
+      optOutErrorCodes: [],
+    });
+    expect(config.providers?.vonage?.apiBaseUrl).toBeUndefined();
+  });
+
+  it("accepts every plivo key", () => {
+    const plivo = {
+      ...plivoInput,
+      mainAccountAuthToken: "main-token",
+      requireV3Signature: true,
+      timeoutMs: 2000,
+      apiBaseUrl: "http://127.0.0.1:4012",
+    };
+    const config = parseConfig({ providers: { plivo } }, {});
+
+    expect(config.providers?.plivo).toEqual(plivo);
+  });
+
+  it("fills plivo defaults", () => {
+    const config = parseConfig({ providers: { plivo: plivoInput } }, {});
+
+    expect(config.providers?.plivo).toEqual({
+      ...plivoInput,
+      requireV3Signature: false,
+      timeoutMs: 15_000,
+    });
+    expect(config.providers?.plivo?.apiBaseUrl).toBeUndefined();
+  });
+
+  it("accepts all three providers", () => {
+    const config = parseConfig(
+      {
+        providers: {
+          plivo: plivoInput,
+          vonage: vonageInput,
+          twilio: { accountSid, authToken: "token" },
+        },
+      },
+      {},
+    );
+
+    expect(config.providers?.twilio?.accountSid).toBe(accountSid);
+    expect(config.providers?.vonage?.apiKey).toBe("a1b2c3d4");
+    expect(config.providers?.plivo?.authId).toBe(plivoAuthId);
+  });
+});
+
 describe("parseConfig errors", () => {
   const cases: Array<[string, unknown, string, RegExp]> = [
     ["unknown top-level key", { pubilcUrl: "https://x.com" }, "pubilcUrl", /unknown option/],
@@ -276,7 +358,73 @@ describe("parseConfig errors", () => {
       "unknown provider",
       { providers: { twillio: {} } },
       "providers.twillio",
-      /allowed keys here: twilio/,
+      /allowed keys here: twilio, vonage, plivo/,
+    ],
+    [
+      "unknown vonage key",
+      { providers: { vonage: { ...vonageInput, apikey: "x" } } },
+      "providers.vonage.apikey",
+      /allowed keys here: apiKey, apiSecret, signatureSecret, signatureMethod/,
+    ],
+    [
+      "bad vonage signature method",
+      { providers: { vonage: { ...vonageInput, signatureMethod: "sha384" } } },
+      "providers.vonage.signatureMethod",
+      /"sha384" is not a Vonage signature method; .*md5hash, md5, sha1, sha256, sha512/,
+    ],
+    [
+      "bad vonage api",
+      { providers: { vonage: { ...vonageInput, api: "voice" } } },
+      "providers.vonage.api",
+      /"voice" is not a Vonage API; use sms or messages/,
+    ],
+    [
+      "non-numeric vonage opt-out code",
+      { providers: { vonage: { ...vonageInput, optOutErrorCodes: ["1050", "x1"] } } },
+      "providers.vonage.optOutErrorCodes[1]",
+      /"x1" is not a numeric error code/,
+    ],
+    [
+      "zero vonage tolerance",
+      { providers: { vonage: { ...vonageInput, signatureToleranceSeconds: 0 } } },
+      "providers.vonage.signatureToleranceSeconds",
+      /greater than 0/,
+    ],
+    [
+      "vonage signedRequests as a string",
+      { providers: { vonage: { ...vonageInput, signedRequests: "yes" } } },
+      "providers.vonage.signedRequests",
+      /boolean/,
+    ],
+    [
+      "vonage apiBaseUrl not http",
+      { providers: { vonage: { ...vonageInput, apiBaseUrl: "rest.nexmo.com" } } },
+      "providers.vonage.apiBaseUrl",
+      /http/,
+    ],
+    [
+      "bad plivo auth ID",
+      { providers: { plivo: { ...plivoInput, authId: "MA123" } } },
+      "providers.plivo.authId",
+      /"MA123" is not a Plivo Auth ID/,
+    ],
+    [
+      "plivo without from",
+      { providers: { plivo: { authId: plivoAuthId, authToken: "token" } } },
+      "providers.plivo.from",
+      /is required/,
+    ],
+    [
+      "plivo requireV3Signature as a string",
+      { providers: { plivo: { ...plivoInput, requireV3Signature: "true" } } },
+      "providers.plivo.requireV3Signature",
+      /boolean/,
+    ],
+    [
+      "fractional plivo timeout",
+      { providers: { plivo: { ...plivoInput, timeoutMs: 1.5 } } },
+      "providers.plivo.timeoutMs",
+      /whole number/,
     ],
   ];
 
@@ -327,6 +475,62 @@ describe("parseConfig provider secrets", () => {
     const error = configErrorOf(() => parseConfig(input, {}));
 
     expect(error.message).toContain("providers.twilio.authToken: ");
+  });
+
+  it("rejects vonage without signatureSecret", () => {
+    const input = { providers: { vonage: { apiKey: "a1b2c3d4", apiSecret: "secret" } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.vonage.signatureSecret");
+    expect(error.message).toMatch(/missing or empty, so Vonage webhooks cannot be verified/);
+    expect(error.message).toContain("${VONAGE_SIGNATURE_SECRET}");
+  });
+
+  it("rejects vonage with empty signatureSecret", () => {
+    const input = { providers: { vonage: { ...vonageInput, signatureSecret: "${SECRET}" } } };
+    const error = configErrorOf(() => parseConfig(input, { SECRET: "" }));
+
+    expect(error.path).toBe("providers.vonage.signatureSecret");
+  });
+
+  it("rejects plivo without authToken", () => {
+    const input = { providers: { plivo: { authId: plivoAuthId, from: "+14155550199" } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.plivo.authToken");
+    expect(error.message).toMatch(/missing or empty, so Plivo webhooks cannot be verified/);
+    expect(error.message).toContain("${PLIVO_AUTH_TOKEN}");
+  });
+
+  it("lists every missing secret", () => {
+    const input = {
+      providers: {
+        twilio: { accountSid },
+        vonage: { apiKey: "a1b2c3d4" },
+        plivo: { authId: plivoAuthId, from: "+14155550199" },
+      },
+    };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+    expect(error.message).toContain("\nproviders.vonage.signatureSecret: ");
+    expect(error.message).toContain("\nproviders.plivo.authToken: ");
+  });
+
+  it("allows no secrets with the insecure flag", () => {
+    const config = parseConfig(
+      {
+        insecureSkipSignatureVerification: true,
+        providers: {
+          vonage: { apiKey: "a1b2c3d4" },
+          plivo: { authId: plivoAuthId, from: "+14155550199" },
+        },
+      },
+      {},
+    );
+
+    expect(config.providers?.vonage?.signatureSecret).toBeUndefined();
+    expect(config.providers?.plivo?.authToken).toBeUndefined();
   });
 
   it("allows no authToken with the insecure flag", () => {

@@ -12,7 +12,7 @@ import { loopbackFilePath } from "../src/cli/loopback.js";
 import { createRuntime, type Runtime } from "../src/cli/runtime.js";
 import { runServe } from "../src/cli/serve.js";
 import { type RunningServer, startServer } from "../src/cli/server.js";
-import { isRecipientOptedOutError } from "../src/errors.js";
+import { type ConfigError, isConfigError, isRecipientOptedOutError } from "../src/errors.js";
 import type { Logger } from "../src/logger.js";
 import { buildTwilioInbound, signTwilioRequest } from "../src/testing/twilio.js";
 
@@ -633,6 +633,79 @@ describe("createRuntime development mode", () => {
     expect(runtime.dev).toBeUndefined();
     expect(runtime.providers.map((provider) => provider.name)).toEqual(["twilio"]);
     expect(await readDevSecrets(join(directory, "smsgate.db"))).toBeUndefined();
+  });
+});
+
+const threeProviders: SmsgateConfigInput["providers"] = {
+  plivo: { authId: "MA0123456789ABCDEFGH", authToken: "plivo-token", from: "+14155550199" },
+  vonage: { apiKey: "a1b2c3d4", apiSecret: "api-secret", signatureSecret: "sig-secret" },
+  twilio: { accountSid: "AC0123456789abcdef0123456789abcdef", authToken: "twilio-token" },
+};
+
+describe("createRuntime providers", () => {
+  it("builds twilio, vonage, plivo in order", async () => {
+    const config = parseConfig({ store: { type: "memory" }, providers: threeProviders }, {});
+    runtime = await createRuntime(config, { cwd: directory });
+
+    expect(runtime.dev).toBeUndefined();
+    expect(runtime.providers.map((provider) => provider.name)).toEqual([
+      "twilio",
+      "vonage",
+      "plivo",
+    ]);
+  });
+
+  it("names the option a provider rejects", async () => {
+    const config = parseConfig(
+      {
+        store: { type: "memory" },
+        providers: { vonage: { apiSecret: "s", signatureSecret: "x" } },
+      },
+      {},
+    );
+    const error = await createRuntime(config, { cwd: directory }).catch((e: unknown) => e);
+
+    expect(isConfigError(error)).toBe(true);
+    expect((error as ConfigError).path).toBe("providers.vonage.apiKey");
+  });
+
+  it("warns about a missing plivo token", async () => {
+    const logger = recordingLogger();
+    const config = parseConfig(
+      {
+        store: { type: "memory" },
+        insecureSkipSignatureVerification: true,
+        providers: {
+          vonage: { apiKey: "a1b2c3d4", apiSecret: "api-secret" },
+          plivo: { authId: "MA0123456789ABCDEFGH", from: "+14155550199" },
+        },
+      },
+      {},
+    );
+    runtime = await createRuntime(config, { cwd: directory, logger });
+
+    const warning = logger.entries.find((entry) => entry.level === "warn");
+
+    expect(runtime.providers.map((provider) => provider.name)).toEqual(["vonage", "plivo"]);
+    expect(warning?.object.option).toBe("providers.plivo.authToken");
+    expect(warning?.message).toContain("sends through Plivo will fail");
+  });
+
+  it("logs every provider and route", async () => {
+    const logger = recordingLogger();
+    const config = parseConfig({ store: { type: "memory" }, providers: threeProviders }, {});
+    runtime = await createRuntime(config, { cwd: directory, logger });
+    server = await startServer(runtime, { logger, port: 0 });
+
+    const first = logger.entries[0];
+    const urls = logger.entries.map((entry) => entry.object.inbound);
+
+    expect(first?.object.providers).toEqual(["twilio", "vonage", "plivo"]);
+    expect(first?.object.routes).toContain("GET /webhooks/:provider/inbound");
+    expect(first?.object.routes).toContain("POST /webhooks/:provider/status");
+    expect(first?.message).toContain("twilio, vonage, plivo");
+    expect(urls).toContain(`${server.url}/webhooks/vonage/inbound`);
+    expect(urls).toContain(`${server.url}/webhooks/plivo/inbound`);
   });
 });
 

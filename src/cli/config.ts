@@ -11,31 +11,13 @@ import type { CountryCode } from "libphonenumber-js";
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { httpUrl, httpUrlProblem, notEmpty, positiveInt } from "./config-fields.js";
+import { providersSchema, webhookSecretOptions } from "./config-providers.js";
 
 /** File read by {@link loadConfig} when no path is given; a missing default file is fine. */
 export const DEFAULT_CONFIG_FILE = "smsgate.config.json";
 
 const publicUrlExample = "https://sms.example.com or https://example.com/sms";
-
-/** Checks an http or https URL, returning a reason when it is not one. */
-function httpUrlProblem(value: string): string | undefined {
-  if (!/^https?:\/\//i.test(value)) {
-    return `${JSON.stringify(value)} is not an http:// or https:// URL`;
-  }
-
-  if (!URL.canParse(value) || new URL(value).hostname === "") {
-    return `${JSON.stringify(value)} is not a valid URL`;
-  }
-
-  return undefined;
-}
-
-const httpUrl = z.string().superRefine((value, ctx) => {
-  const problem = httpUrlProblem(value);
-  if (problem) {
-    ctx.addIssue({ code: "custom", message: problem });
-  }
-});
 
 const publicUrl = z
   .string()
@@ -80,13 +62,6 @@ const region = z
     error: (issue) =>
       `${JSON.stringify(issue.input)} is not a supported ISO 3166 alpha-2 region, such as US`,
   });
-
-const notEmpty = { error: "must not be empty" };
-
-const positiveInt = z
-  .number()
-  .int({ error: "must be a whole number" })
-  .positive({ error: "must be greater than 0" });
 
 const sqliteStore = z.strictObject({
   type: z.literal("sqlite"),
@@ -167,27 +142,6 @@ const replies = z.strictObject({
   help: replyText.optional(),
 });
 
-const twilio = z.strictObject({
-  accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a Twilio Account SID (AC followed by 32 hex digits)`,
-  }),
-  /** Required unless `insecureSkipSignatureVerification` is true. */
-  authToken: z.string().optional(),
-  from: z.string().min(1, notEmpty).optional(),
-  messagingServiceSid: z
-    .string()
-    .regex(/^MG[0-9a-fA-F]{32}$/, {
-      error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a Messaging Service SID ` +
-        "(MG followed by 32 hex digits)",
-    })
-    .optional(),
-  apiBaseUrl: httpUrl.optional(),
-});
-
-const providers = z.strictObject({ twilio: twilio.optional() });
-
 const baseSchema = z.strictObject({
   publicUrl: publicUrl.optional(),
   trustProxy: z.array(trustedProxy).default([]),
@@ -201,7 +155,7 @@ const baseSchema = z.strictObject({
   multipart,
   forward: forward.optional(),
   replies: replies.optional(),
-  providers: providers.optional(),
+  providers: providersSchema.optional(),
 });
 
 /** Adds an issue for every configured provider that has no webhook secret. */
@@ -209,20 +163,26 @@ function checkProviderSecrets(
   config: z.output<typeof baseSchema>,
   ctx: z.core.$RefinementCtx<z.output<typeof baseSchema>>,
 ): void {
-  const twilioConfig = config.providers?.twilio;
-  if (typeof twilioConfig !== "object" || config.insecureSkipSignatureVerification === true) {
+  if (config.insecureSkipSignatureVerification === true) {
     return;
   }
 
-  if (typeof twilioConfig.authToken !== "string" || twilioConfig.authToken === "") {
-    ctx.addIssue({
-      code: "custom",
-      path: ["providers", "twilio", "authToken"],
-      message:
-        "is missing or empty, so Twilio webhooks cannot be verified; " +
-        // biome-ignore lint/suspicious/noTemplateCurlyInString: the text shows config syntax
-        'set it (for example "${TWILIO_AUTH_TOKEN}")',
-    });
+  for (const { provider, option, label, variable } of webhookSecretOptions) {
+    const providerConfig: unknown = config.providers?.[provider];
+    if (typeof providerConfig !== "object" || providerConfig === null) {
+      continue;
+    }
+
+    const secret = (providerConfig as Record<string, unknown>)[option];
+    if (typeof secret !== "string" || secret === "") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["providers", provider, option],
+        message:
+          `is missing or empty, so ${label} webhooks cannot be verified; ` +
+          `set it (for example "\${${variable}}")`,
+      });
+    }
   }
 }
 

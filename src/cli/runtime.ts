@@ -4,10 +4,8 @@
  * `serve`, `send` and `optout` all use it, also at the same time on one SQLite file.
  */
 
-import { randomBytes } from "node:crypto";
 import { resolve } from "node:path";
 import type { CountryCode } from "libphonenumber-js";
-import { twilio } from "../../providers/twilio/index.js";
 import { MemoryOptOutStore } from "../consent/memory.js";
 import type { OptOutStore, OutboxStore } from "../consent/types.js";
 import { ConfigError } from "../errors.js";
@@ -18,6 +16,7 @@ import { openSqliteStore } from "../stores/sqlite.js";
 import type { SmsgateConfig } from "./config.js";
 import { isDevMode, loadOrCreateDevSecrets } from "./dev.js";
 import { createLoopbackProvider } from "./loopback.js";
+import { addConfiguredProviders } from "./providers.js";
 
 /** Files and account of development mode; absent when a provider is configured. */
 export interface DevInfo {
@@ -75,37 +74,6 @@ function openStore(config: SmsgateConfig, cwd: string): [RuntimeStore, string | 
   return [store, path];
 }
 
-/** Builds the configured providers, in configuration order. */
-function buildProviders(config: SmsgateConfig, logger: Logger): Provider[] {
-  const twilioConfig = config.providers?.twilio;
-  if (!twilioConfig) {
-    return [];
-  }
-
-  let authToken = twilioConfig.authToken ?? "";
-  if (authToken === "") {
-    // Only reachable with insecureSkipSignatureVerification, which the schema requires
-    // for a missing token. Sends then fail authentication at Twilio.
-    authToken = `unset-${randomBytes(16).toString("hex")}`;
-    logger.warn(
-      { option: "providers.twilio.authToken" },
-      "No Twilio auth token is configured: sends through Twilio will fail authentication",
-    );
-  }
-
-  const provider = twilio(
-    {
-      accountSid: twilioConfig.accountSid,
-      authToken,
-      from: twilioConfig.from,
-      messagingServiceSid: twilioConfig.messagingServiceSid,
-      apiBaseUrl: twilioConfig.apiBaseUrl,
-    },
-    "providers.twilio",
-  );
-  return [provider];
-}
-
 /** Sets up the loopback provider and its secrets for development mode. */
 async function setUpDevMode(
   storePath: string | undefined,
@@ -139,8 +107,9 @@ async function closeProviders(providers: readonly Provider[]): Promise<void> {
 }
 
 /**
- * Opens the store, builds the providers and the gateway. Without any provider in the
- * configuration, runs in development mode: webhooks are verified with a development
+ * Opens the store, builds the providers and the gateway. The providers are built in the
+ * order Twilio, Vonage, Plivo, and the first one built is the default of `send`. Without
+ * any provider in the configuration, runs in development mode: webhooks are verified with a development
  * token kept in `<store path>.dev.json`, and sends go to `<store path>.loopback.jsonl`.
  *
  * @throws {ConfigError} when a provider's options are invalid, or when `forward` is set
@@ -167,7 +136,7 @@ export async function createRuntime(
       providers.push(devMode.provider);
       dev = devMode.dev;
     } else {
-      providers.push(...buildProviders(config, logger));
+      addConfiguredProviders(config, logger, providers);
     }
 
     const gateway = new Gateway({

@@ -412,15 +412,18 @@ function localUrl(address: AddressInfo): string {
 /** Logs where the server listens, which store it uses, and its routes. */
 function logStartup(runtime: Runtime, logger: Logger, url: string, address: AddressInfo): void {
   const { config, dev } = runtime;
+  // Webhooks also accept GET, which Twilio, the Vonage SMS API and Plivo can be set to use.
   const routes = [
     "POST /webhooks/:provider/inbound",
     "POST /webhooks/:provider/status",
+    "GET /webhooks/:provider/inbound",
+    "GET /webhooks/:provider/status",
     "GET /healthz",
   ];
   const providers = runtime.providers.map((provider) => provider.name);
   logger.info(
     { url, port: address.port, listen: address.address, routes, providers },
-    `smsgate server listening on ${url} (webhooks also accept GET)`,
+    `smsgate server listening on ${url} for ${providers.join(", ")} webhooks`,
   );
 
   const store = config.store.type === "sqlite" ? runtime.storePath : "memory (lost on exit)";

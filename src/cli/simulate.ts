@@ -1,30 +1,24 @@
 /**
- * `smsgate simulate twilio inbound|status`: posts a webhook signed the way Twilio signs
- * it to a running server, and prints the HTTP status and the response body.
+ * `smsgate simulate <provider> inbound|status`: posts a webhook signed the way the
+ * provider signs it to a running server, and prints the HTTP status and the response
+ * body. The fields and signatures of each provider are built in `simulate-<provider>.ts`.
  */
 import { STATUS_CODES } from "node:http";
 import { isIP } from "node:net";
-import { resolve } from "node:path";
 import { Agent, request } from "undici";
-import { ConfigError } from "../errors.js";
-import {
-  type BuiltTwilioWebhook,
-  buildTwilioInbound,
-  buildTwilioStatus,
-  randomTwilioMessageSid,
-  signTwilioRequest,
-} from "../testing/twilio.js";
 import { loadConfig, type SmsgateConfig } from "./config.js";
 import { describeFailure, reportCommandError } from "./context.js";
-import { readDevSecrets } from "./dev.js";
 import { type CliIo, ExitCode, UsageError, writeError, writeLine } from "./output.js";
+import { plivoSimulator } from "./simulate-plivo.js";
+import { twilioSimulator } from "./simulate-twilio.js";
+import { vonageSimulator } from "./simulate-vonage.js";
+import type { ProviderSimulator, SignedWebhook, WebhookKind } from "./simulate-webhook.js";
 import {
   type OptionSpec,
   optionalString,
   type ParsedArgs,
   parseCommandArgs,
   rejectExtraPositionals,
-  requireString,
 } from "./usage.js";
 
 const simulateOptions: OptionSpec = {
@@ -34,82 +28,89 @@ const simulateOptions: OptionSpec = {
   "message-id": { type: "string" },
   "opt-out-type": { type: "string" },
   "messaging-service-sid": { type: "string" },
+  "concat-ref": { type: "string" },
+  "concat-total": { type: "string" },
+  "concat-part": { type: "string" },
+  intent: { type: "string" },
   status: { type: "string" },
   "error-code": { type: "string" },
+  method: { type: "string" },
   url: { type: "string" },
   config: { type: "string" },
 };
 
-const kindOptions: Record<WebhookKind, string[]> = {
-  inbound: ["from", "to", "body", "message-id", "opt-out-type", "messaging-service-sid"],
-  status: ["message-id", "status", "error-code", "from", "to"],
-};
+/** Options that every provider and webhook kind takes. */
+const sharedOptions = ["method", "url", "config", "help"];
 
-type WebhookKind = "inbound" | "status";
+const simulators: ReadonlyMap<string, ProviderSimulator> = new Map([
+  ["twilio", twilioSimulator],
+  ["vonage", vonageSimulator],
+  ["plivo", plivoSimulator],
+]);
 
-/** `MessageStatus` values of Twilio's Messages API (`message_enum_status`). */
-const twilioStatuses = [
-  "queued",
-  "sending",
-  "sent",
-  "failed",
-  "delivered",
-  "undelivered",
-  "receiving",
-  "received",
-  "accepted",
-  "scheduled",
-  "read",
-  "partially_delivered",
-  "canceled",
-];
-
-const optOutTypes = ["STOP", "START", "HELP"];
-
-/** Store file beside which the development token is kept when the store is not SQLite. */
-const devStoreFile = "smsgate.db";
+const providerNames = [...simulators.keys()];
 
 /** Time limit for connecting and for the server's response, in milliseconds. */
 const responseTimeoutMs = 15_000;
 
-/** A webhook ready to post. */
-interface SignedWebhook {
-  targetUrl: string;
-  messageId: string;
-  body: string;
-  /** Absent when the configuration skips signature checks and has no auth token. */
-  signature: string | undefined;
-}
-
 /** Runs `smsgate simulate ...` and resolves with its exit code. */
 export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, simulateOptions, "simulate");
-  const kind = checkTarget(args);
-  const draft = buildDraft(kind, args);
+  const { provider, simulator, kind } = checkTarget(args);
+  const draft = simulator.draft(kind, args);
 
+  let targetUrl: string;
   let webhook: SignedWebhook;
 
   try {
     const config = await loadConfig(optionalString(args, "config"), io.env ?? process.env);
+    const url = optionalString(args, "url");
 
-    webhook = await signWebhook(config, kind, draft, optionalString(args, "url"), io);
+    targetUrl = url === undefined ? localUrl(config, provider, kind) : checkUrl(url);
+    webhook = await draft.sign({
+      config,
+      targetUrl,
+      signedUrlFor: (target) => signedUrlFor(config, target),
+      io,
+    });
   } catch (error) {
     return reportSetupError(io, error);
   }
 
-  return post(io, kind, webhook);
+  // A GET's query repeats the fields, phone numbers included, so only the target is shown.
+  const fields = webhook.method === "GET" ? "fields in the query, " : "";
+
+  writeLine(
+    io.stderr,
+    `${webhook.method} ${targetUrl} (${kind}, ${fields}${webhook.messageLabel})`,
+  );
+
+  return send(io, targetUrl, webhook);
 }
 
-function checkTarget(args: ParsedArgs): WebhookKind {
+/** The simulator and webhook kind that the positional arguments name. */
+interface SimulateTarget {
+  provider: string;
+  simulator: ProviderSimulator;
+  kind: WebhookKind;
+}
+
+function checkTarget(args: ParsedArgs): SimulateTarget {
   const [provider, kind] = args.positionals;
+  const choices = providerNames.join("|");
 
   if (provider === undefined) {
-    throw new UsageError("missing provider: smsgate simulate twilio <inbound|status>", "simulate");
+    throw new UsageError(
+      `missing provider: smsgate simulate <${choices}> <inbound|status>`,
+      "simulate",
+    );
   }
 
-  if (provider !== "twilio") {
+  const simulator = simulators.get(provider);
+
+  if (simulator === undefined) {
     throw new UsageError(
-      `unknown provider ${JSON.stringify(provider)}; only twilio can be simulated`,
+      `unknown provider ${JSON.stringify(provider)}; use ${providerNames.join(", ")}`,
       "simulate",
     );
   }
@@ -121,135 +122,25 @@ function checkTarget(args: ParsedArgs): WebhookKind {
   }
 
   rejectExtraPositionals(args.positionals, 2, "simulate");
-  rejectForeignOptions(args, kind);
+  rejectForeignOptions(args, { provider, simulator, kind });
 
-  return kind;
+  return { provider, simulator, kind };
 }
 
-function rejectForeignOptions(args: ParsedArgs, kind: WebhookKind): void {
-  const allowed = [...kindOptions[kind], "url", "config", "help"];
+function rejectForeignOptions(args: ParsedArgs, target: SimulateTarget): void {
+  const allowed = [...target.simulator.options[target.kind], ...sharedOptions];
 
   for (const [name, value] of Object.entries(args.values)) {
     if (value !== undefined && !allowed.includes(name)) {
       throw new UsageError(
-        `option --${name} does not apply to "simulate twilio ${kind}"`,
+        `option --${name} does not apply to "simulate ${target.provider} ${target.kind}"`,
         "simulate",
       );
     }
   }
 }
 
-/**
- * A webhook's fields, built once the account SID is known. The account SID comes from
- * the configuration, which is read after the arguments were checked.
- */
-interface WebhookDraft {
-  messageId: string;
-  build(accountSid: string | undefined): BuiltTwilioWebhook;
-}
-
-function buildDraft(kind: WebhookKind, args: ParsedArgs): WebhookDraft {
-  return kind === "inbound" ? inboundDraft(args) : statusDraft(args);
-}
-
-function inboundDraft(args: ParsedArgs): WebhookDraft {
-  const messageId = optionalString(args, "message-id") ?? randomTwilioMessageSid();
-  const optOutType = optionalString(args, "opt-out-type")?.toUpperCase();
-  const serviceSid = optionalString(args, "messaging-service-sid");
-
-  if (optOutType !== undefined && !optOutTypes.includes(optOutType)) {
-    throw new UsageError(
-      `invalid --opt-out-type ${JSON.stringify(optOutType)}; use STOP, START or HELP`,
-      "simulate",
-    );
-  }
-
-  if (serviceSid !== undefined && !/^MG[0-9a-fA-F]{32}$/.test(serviceSid)) {
-    throw new UsageError(
-      `invalid --messaging-service-sid ${JSON.stringify(serviceSid)}; ` +
-        "a Messaging Service SID is MG followed by 32 hexadecimal digits",
-      "simulate",
-    );
-  }
-
-  const fields = {
-    from: requireString(args, "from", "simulate"),
-    to: requireString(args, "to", "simulate"),
-    body: requireBody(args),
-    messageSid: messageId,
-    optOutType,
-    messagingServiceSid: serviceSid,
-  };
-
-  return { messageId, build: (accountSid) => buildTwilioInbound({ ...fields, accountSid }) };
-}
-
-/** `--body` may be empty (an MMS without text), but it must be given. */
-function requireBody(args: ParsedArgs): string {
-  const body = optionalString(args, "body");
-
-  if (body === undefined) {
-    throw new UsageError("missing required option --body", "simulate");
-  }
-
-  return body;
-}
-
-function statusDraft(args: ParsedArgs): WebhookDraft {
-  const messageId = requireString(args, "message-id", "simulate");
-  const status = requireString(args, "status", "simulate");
-  const errorCode = optionalString(args, "error-code");
-
-  if (!twilioStatuses.includes(status)) {
-    throw new UsageError(
-      `invalid --status ${JSON.stringify(status)}; use one of ${twilioStatuses.join(", ")}`,
-      "simulate",
-    );
-  }
-
-  if (errorCode !== undefined && !/^\d+$/.test(errorCode)) {
-    throw new UsageError(
-      `invalid --error-code ${JSON.stringify(errorCode)}; Twilio error codes are digits, ` +
-        "such as 21610",
-      "simulate",
-    );
-  }
-
-  const fields = {
-    messageSid: messageId,
-    status,
-    errorCode,
-    from: optionalString(args, "from"),
-    to: optionalString(args, "to"),
-  };
-
-  return { messageId, build: (accountSid) => buildTwilioStatus({ ...fields, accountSid }) };
-}
-
-async function signWebhook(
-  config: SmsgateConfig,
-  kind: WebhookKind,
-  draft: WebhookDraft,
-  url: string | undefined,
-  io: CliIo,
-): Promise<SignedWebhook> {
-  const targetUrl = url === undefined ? localUrl(config, kind) : checkUrl(url);
-  const signedUrl = signedUrlFor(config, targetUrl);
-  const { accountSid, authToken } = await twilioCredentials(config);
-  const built = draft.build(accountSid);
-
-  if (authToken === undefined) {
-    writeError(io, "no Twilio auth token is configured, so the webhook is sent unsigned");
-  }
-
-  const signature =
-    authToken === undefined
-      ? undefined
-      : signTwilioRequest({ authToken, url: signedUrl, params: built.params });
-
-  return { targetUrl, messageId: draft.messageId, body: built.body, signature };
-}
-
+/** Checks `--url` and drops its fragment, which is never sent. */
 function checkUrl(url: string): string {
   if (!/^https?:\/\//i.test(url) || !URL.canParse(url)) {
     throw new UsageError(
@@ -259,11 +150,11 @@ function checkUrl(url: string): string {
     );
   }
 
-  return url;
+  return url.split("#")[0] ?? url;
 }
 
 /** Builds the URL of the configured local server: `http://<listen.host>:<listen.port>/...`. */
-function localUrl(config: SmsgateConfig, kind: WebhookKind): string {
+function localUrl(config: SmsgateConfig, provider: string, kind: WebhookKind): string {
   const { host, port } = config.listen;
 
   if (port === 0) {
@@ -274,7 +165,7 @@ function localUrl(config: SmsgateConfig, kind: WebhookKind): string {
     );
   }
 
-  return `http://${connectHost(host)}:${port}/webhooks/twilio/${kind}`;
+  return `http://${connectHost(host)}:${port}/webhooks/${provider}/${kind}`;
 }
 
 /** Returns the host to connect to, turning a wildcard listen address into loopback. */
@@ -291,7 +182,7 @@ function connectHost(host: string): string {
 }
 
 /**
- * Returns the URL Twilio would have called: `publicUrl` followed by the target's path and query
+ * Returns the URL the provider would have called: `publicUrl` followed by the target's path and query
  * when `publicUrl` is set, else the target URL. The path is cut from the URL text rather
  * than re-serialised, because the signature covers the exact characters.
  */
@@ -306,43 +197,6 @@ function signedUrlFor(config: SmsgateConfig, targetUrl: string): string {
   return `${config.publicUrl}${pathAndQuery.startsWith("/") ? "" : "/"}${pathAndQuery}`;
 }
 
-/** The account a webhook is signed for; the token is absent when none is configured. */
-interface TwilioCredentials {
-  accountSid: string | undefined;
-  authToken: string | undefined;
-}
-
-/**
- * Reads the configured account and auth token, else the development ones beside the SQLite
- * store. The token is absent only when signature checks are switched off and no token is
- * configured, because the configuration rejects that combination otherwise.
- */
-async function twilioCredentials(config: SmsgateConfig): Promise<TwilioCredentials> {
-  const configured = config.providers?.twilio;
-
-  if (configured !== undefined) {
-    const token = configured.authToken;
-
-    return {
-      accountSid: configured.accountSid,
-      authToken: token === undefined || token === "" ? undefined : token,
-    };
-  }
-
-  const storePath = config.store.type === "sqlite" ? config.store.path : devStoreFile;
-  const secrets = await readDevSecrets(resolve(storePath));
-
-  if (secrets === undefined) {
-    throw new ConfigError(
-      "providers.twilio",
-      `is not configured, and no development token was found beside ${storePath}; ` +
-        'start "smsgate serve" with the same configuration once to create it',
-    );
-  }
-
-  return secrets.twilio;
-}
-
 function reportSetupError(io: CliIo, error: unknown): number {
   if (error instanceof UsageError) {
     throw error;
@@ -351,26 +205,17 @@ function reportSetupError(io: CliIo, error: unknown): number {
   return reportCommandError(io, error);
 }
 
-async function post(io: CliIo, kind: WebhookKind, webhook: SignedWebhook): Promise<number> {
+async function send(io: CliIo, targetUrl: string, webhook: SignedWebhook): Promise<number> {
   const agent = new Agent({
     headersTimeout: responseTimeoutMs,
     bodyTimeout: responseTimeoutMs,
     connect: { timeout: responseTimeoutMs },
   });
-  const headers: Record<string, string> = {
-    "content-type": "application/x-www-form-urlencoded; charset=utf-8",
-    "user-agent": "smsgate-simulate",
-  };
-
-  if (webhook.signature !== undefined) {
-    headers["x-twilio-signature"] = webhook.signature;
-  }
-
-  writeLine(io.stderr, `POST ${webhook.targetUrl} (${kind}, MessageSid ${webhook.messageId})`);
+  const headers = { ...webhook.headers, "user-agent": "smsgate-simulate" };
 
   try {
-    const response = await request(webhook.targetUrl, {
-      method: "POST",
+    const response = await request(webhook.url, {
+      method: webhook.method,
       headers,
       body: webhook.body,
       dispatcher: agent,
@@ -382,7 +227,7 @@ async function post(io: CliIo, kind: WebhookKind, webhook: SignedWebhook): Promi
 
     return response.statusCode >= 200 && response.statusCode < 300 ? ExitCode.ok : ExitCode.failure;
   } catch (error) {
-    writeError(io, describeRequestError(webhook.targetUrl, error));
+    writeError(io, describeRequestError(targetUrl, error));
 
     return ExitCode.failure;
   } finally {

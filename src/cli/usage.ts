@@ -19,7 +19,7 @@ Commands:
   serve       Start the webhook server.
   send        Send one SMS through the opt-out guard.
   optout      Show and edit the opt-out state of phone numbers.
-  simulate    Post a signed provider webhook to a running server.
+  simulate    Post a signed Twilio, Vonage or Plivo webhook to a running server.
   help        Print help for a command.
 
 Options:
@@ -30,9 +30,10 @@ Run "smsgate help <command>" for the options of one command.`;
 
 const serveUsage = `Usage: smsgate serve [--config FILE]
 
-Starts the webhook server. It receives provider webhooks on
-POST /webhooks/<provider>/inbound and POST /webhooks/<provider>/status,
-answers GET /healthz, and logs JSON lines to stdout. It stops on SIGINT or SIGTERM.
+Starts the webhook server. It receives the webhooks of each configured provider
+(twilio, vonage, plivo) by POST or GET on /webhooks/<provider>/inbound and
+/webhooks/<provider>/status, answers GET /healthz, and logs JSON lines to
+stdout. It stops on SIGINT or SIGTERM.
 
 Options:
 ${configOption}
@@ -48,8 +49,9 @@ Options:
   --body TEXT       Message text.
   --from SENDER     Sending number, short code or sender ID. Default: the
                     provider's configured sender.
-  --provider NAME   Provider to send through, such as twilio. Default: the first
-                    configured provider.
+  --provider NAME   Provider to send through: twilio, vonage or plivo. Default:
+                    the first configured one, in the order twilio, vonage,
+                    plivo.
   --media-url URL   Media attachment URL; repeat for several.
   --json            Print one JSON object with status, to, provider, messageId,
                     reason, code and message instead of text.
@@ -90,34 +92,67 @@ Exit codes:
   2  invalid usage or configuration, or an invalid phone number`;
 
 const simulateUsage = `Usage:
-  smsgate simulate twilio inbound --from NUMBER --to NUMBER --body TEXT [options]
-  smsgate simulate twilio status --message-id SID --status STATUS [options]
+  smsgate simulate PROVIDER inbound --from NUMBER --to NUMBER --body TEXT [options]
+  smsgate simulate PROVIDER status --message-id ID --status STATUS [options]
 
-Posts a webhook signed with X-Twilio-Signature exactly as Twilio signs it, then
-prints the HTTP status and the response body. The signature covers publicUrl
-followed by the request path when the configuration sets publicUrl, else the
-target URL. The auth token is providers.twilio.authToken or, in development
-mode, the development token beside the store.
+PROVIDER is twilio, vonage or plivo. Posts a webhook signed exactly as that
+provider signs it, then prints the HTTP status and the response body.
+
+  twilio  X-Twilio-Signature over the URL and the fields, made with
+          providers.twilio.authToken or, in development mode, with the
+          development token beside the store.
+  vonage  With providers.vonage.api "sms" (the default): the SMS API fields
+          with timestamp, nonce and sig, made with signatureSecret and
+          signatureMethod. With "messages": a JSON body with an HS256 JWT in
+          the Authorization header, made with signatureSecret. Neither
+          signature covers the URL.
+  plivo   X-Plivo-Signature-V3 and -V2 over the URL (and, for V3, the
+          fields), made with providers.plivo.authToken.
+
+The signed URL is publicUrl followed by the request path when the
+configuration sets publicUrl, else the target URL. Vonage and Plivo numbers
+are sent as Vonage and Plivo write them, without the leading +.
 
 Options for inbound:
   --from NUMBER                  Number of the person replying.
   --to NUMBER                    Number that received the reply.
   --body TEXT                    Text of the reply, such as STOP.
-  --message-id SID               MessageSid. Default: a new random SM... SID.
-  --opt-out-type TYPE            OptOutType field, as Twilio Advanced Opt-Out
-                                 sends it: STOP, START or HELP. Default: none.
-  --messaging-service-sid SID    MessagingServiceSid field (MG...). Default: none.
+  --message-id ID                Message ID. Default: a new random ID in the
+                                 provider's format.
+  --opt-out-type TYPE            twilio: OptOutType field, as Twilio Advanced
+                                 Opt-Out sends it: STOP, START or HELP.
+                                 Default: none.
+  --messaging-service-sid SID    twilio: MessagingServiceSid field (MG...).
+                                 Default: none.
+  --intent INTENT                plivo: MessageIntent field, Plivo's own
+                                 opt-out flag: optout, optin or help.
+                                 Default: none.
+  --concat-ref REF               vonage, SMS API: reference shared by the
+                                 parts of a multipart SMS. Give it with
+                                 --concat-total and --concat-part, and post
+                                 each part with its own command.
+  --concat-total COUNT           vonage, SMS API: number of parts, 1 to 255.
+  --concat-part NUMBER           vonage, SMS API: number of this part, 1 to
+                                 --concat-total.
 
 Options for status:
-  --message-id SID               MessageSid of the message the report is about.
-  --status STATUS                MessageStatus, such as delivered or failed.
-  --error-code CODE              ErrorCode, such as 21610. Default: none.
-  --from NUMBER                  From field (the sender). Default: none.
-  --to NUMBER                    To field (the recipient). Default: none.
+  --message-id ID                ID of the message the report is about.
+  --status STATUS                The provider's status, such as delivered or
+                                 failed.
+  --error-code CODE              Error code, such as 21610 (twilio), 9
+                                 (vonage) or 200 (plivo). Default: none.
+  --from NUMBER                  Sender of the message. Default: none.
+  --to NUMBER                    Recipient of the message. Default: none.
+                                 A Vonage SMS API delivery receipt needs both
+                                 --from and --to.
 
 Options for both:
-  --url URL                      Where to post. Default: the local server,
-                                 http://<listen.host>:<listen.port>/webhooks/twilio/<kind>.
+  --method METHOD                GET or POST. GET sends the fields in the
+                                 query, as a provider set to call with GET
+                                 does. Not for the Vonage Messages API.
+                                 Default: POST.
+  --url URL                      Where to send. Default: the local server,
+                                 http://<listen.host>:<listen.port>/webhooks/<provider>/<kind>.
 ${configOption}
 ${helpOption}
 

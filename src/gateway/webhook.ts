@@ -132,7 +132,8 @@ async function verify(
       const status = error.failure === "missing-signature" ? 401 : 403;
 
       options.logger.warn(
-        { provider: provider.name, failure: error.failure, url: request.url },
+        // The query of a GET webhook contains its fields, phone numbers and text included.
+        { provider: provider.name, failure: error.failure, url: request.url.split("?")[0] },
         "webhook rejected: signature check failed",
       );
 
