@@ -95,6 +95,21 @@ describe("Gateway.send guard", () => {
     expect(provider.sent[0]?.from).toBe("+12025550100");
   });
 
+  it("rejects a media URL of another scheme", async () => {
+    const { gateway, provider } = setup();
+
+    for (const url of ["file:///etc/passwd", "notaurl", "ftp://example.com/a.png"]) {
+      const error = await rejection(
+        gateway.send({ to: "+12025550143", body: "hi", mediaUrls: [url] }),
+      );
+
+      expect(isInvalidRequestError(error), url).toBe(true);
+      expect((error as Error).message).toContain(url);
+    }
+
+    expect(provider.sent).toHaveLength(0);
+  });
+
   it("rejects an empty body", async () => {
     const { gateway } = setup();
 

@@ -77,9 +77,30 @@ const sqliteStore = z.strictObject({
 
 const memoryStore = z.strictObject({ type: z.literal("memory") });
 
-// Each store backend is one member of this union; a new backend adds one member.
+const postgresStore = z.strictObject({
+  type: z.literal("postgres"),
+  /** Connection string, such as `postgres://user:${PGPASSWORD}@db.internal:5432/app`. */
+  url: z.string().regex(/^postgres(ql)?:\/\//, {
+    error: "must be a postgres:// or postgresql:// connection string",
+  }),
+  /** Schema of the store's tables. @default "smsgate" */
+  schema: z.string().min(1, notEmpty).optional(),
+  maxConnections: positiveInt.optional(),
+  connectTimeoutMs: positiveInt.optional(),
+  statementTimeoutMs: positiveInt.optional(),
+  applicationName: z.string().min(1, notEmpty).optional(),
+});
+
+// Each store backend is one member of this union; a new backend adds one member. A store
+// object without `type` is the default, SQLite.
 const store = z
-  .discriminatedUnion("type", [sqliteStore, memoryStore])
+  .preprocess(
+    (value) =>
+      typeof value === "object" && value !== null && !Array.isArray(value) && !("type" in value)
+        ? { type: "sqlite", ...value }
+        : value,
+    z.discriminatedUnion("type", [sqliteStore, memoryStore, postgresStore]),
+  )
   .default({ type: "sqlite", path: "./smsgate.db" });
 
 const listen = z

@@ -40,7 +40,7 @@ export interface Runtime {
   store: RuntimeStore;
   providers: Provider[];
   dev: DevInfo | undefined;
-  /** Absolute path of the SQLite file, or undefined for the memory store. */
+  /** Absolute path of the SQLite file; undefined for the memory and PostgreSQL stores. */
   storePath: string | undefined;
   /** Closes the providers' connections, then the store. Calling it again is harmless. */
   close(): Promise<void>;
@@ -58,18 +58,32 @@ export interface RuntimeOptions {
 // place that `smsgate simulate` finds, so they go beside the default database path.
 const defaultStoreFile = "smsgate.db";
 
-/** Opens the configured store; the SQLite file's directory is created when missing. */
-function openStore(config: SmsgateConfig, cwd: string): [RuntimeStore, string | undefined] {
-  if (config.store.type === "memory") {
+/**
+ * Opens the configured store; the SQLite file's directory is created when missing. The
+ * PostgreSQL driver is loaded only when that store is configured.
+ */
+async function openStore(
+  config: SmsgateConfig,
+  cwd: string,
+  logger: Logger,
+): Promise<[RuntimeStore, string | undefined]> {
+  const options = config.store;
+
+  if (options.type === "memory") {
     return [new MemoryOptOutStore(), undefined];
   }
 
-  const path = resolve(cwd, config.store.path);
+  if (options.type === "postgres") {
+    const { openPostgresStore } = await import("../stores/postgres.js");
+    const { type: _type, ...connection } = options;
+
+    return [await openPostgresStore({ ...connection, logger }), undefined];
+  }
+
+  const path = resolve(cwd, options.path);
   const store = openSqliteStore({
     path,
-    ...(config.store.busyTimeoutMs === undefined
-      ? {}
-      : { busyTimeoutMs: config.store.busyTimeoutMs }),
+    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
   });
   return [store, path];
 }
@@ -122,7 +136,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? silentLogger;
-  const [store, storePath] = openStore(config, cwd);
+  const [store, storePath] = await openStore(config, cwd, logger);
   const providers: Provider[] = [];
 
   try {

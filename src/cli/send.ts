@@ -241,6 +241,18 @@ function providerOutcome(
     };
   }
 
+  // A transient failure without an HTTP status never reached the provider (connection
+  // refused, timed out), so it is not the provider's rejection: exit 1, not 4.
+  if (error.reason === "transient" && error.httpStatus === undefined) {
+    return {
+      ...base,
+      status: "error",
+      message:
+        `Not sent: ${error.provider} could not be reached (${error.message}). ` +
+        "Check the network and apiBaseUrl, then retry.",
+    };
+  }
+
   return {
     ...base,
     status: "rejected",

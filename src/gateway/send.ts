@@ -125,6 +125,30 @@ function validateRequest(request: SendRequest): void {
       `\`body\` has ${request.body.length} characters; the maximum is ${maxBodyLength}`,
     );
   }
+
+  validateMediaUrls(request.mediaUrls);
+}
+
+/** Providers fetch media themselves, so only public http and https URLs make sense. */
+function validateMediaUrls(mediaUrls: SendRequest["mediaUrls"]): void {
+  if (mediaUrls === undefined) {
+    return;
+  }
+
+  if (!Array.isArray(mediaUrls)) {
+    throw new InvalidRequestError("`mediaUrls` must be an array of http or https URLs");
+  }
+
+  for (const url of mediaUrls) {
+    const valid =
+      typeof url === "string" && URL.canParse(url) && /^https?:$/.test(new URL(url).protocol);
+
+    if (!valid) {
+      throw new InvalidRequestError(
+        `Invalid media URL ${JSON.stringify(url)}; give an http:// or https:// URL`,
+      );
+    }
+  }
 }
 
 function pickProvider(options: ResolvedGatewayOptions, name: string | undefined): Provider {
