@@ -7,6 +7,7 @@ export default defineConfig([
       twilio: "providers/twilio/index.ts",
       vonage: "providers/vonage/index.ts",
       plivo: "providers/plivo/index.ts",
+      generic: "providers/generic/index.ts",
       "stores/sqlite": "src/stores/sqlite.ts",
       "stores/postgres": "src/stores/postgres.ts",
       testing: "src/testing/index.ts",

@@ -51,6 +51,12 @@ export function readVonageFields(request: WebhookRequest): VonageWebhookFields {
   return { format: "form", pairs: parseFormBody(request.body) };
 }
 
+/**
+ * Deepest nesting accepted in a JSON body. Vonage nests two or three levels; a much deeper
+ * body could not be serialised again (JSON.stringify recurses), so it is rejected here.
+ */
+const MAX_JSON_DEPTH = 32;
+
 function parseJsonObject(body: Uint8Array): Record<string, unknown> {
   let parsed: unknown;
 
@@ -64,7 +70,38 @@ function parseJsonObject(body: Uint8Array): Record<string, unknown> {
     throw new WebhookParseError("Vonage webhook JSON body must be an object of fields");
   }
 
+  if (exceedsDepth(parsed, MAX_JSON_DEPTH)) {
+    throw new WebhookParseError(
+      `Vonage webhook JSON body is nested more than ${MAX_JSON_DEPTH} levels deep, ` +
+        "so it is not a Vonage webhook",
+    );
+  }
+
   return parsed as Record<string, unknown>;
+}
+
+// Walks the value with an explicit stack, because recursion would overflow on the very
+// input it looks for.
+function exceedsDepth(value: object, limit: number): boolean {
+  const pending: Array<[unknown, number]> = [[value, 1]];
+
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, depth] = next;
+
+    if (typeof item !== "object" || item === null) {
+      continue;
+    }
+
+    if (depth > limit) {
+      return true;
+    }
+
+    for (const child of Object.values(item)) {
+      pending.push([child, depth + 1]);
+    }
+  }
+
+  return false;
 }
 
 /** Fields of a webhook with the readers the parsers share. */

@@ -1,9 +1,10 @@
 /**
  * Test support for smsgate and for code built on it: signers that produce webhooks exactly
  * as each provider signs them, fake provider APIs on local ports, a fake provider that
- * records what it was asked to send, and the store conformance suite.
+ * records what it was asked to send, and the conformance suites for stores
+ * (`describeOptOutStore`) and providers (`describeProvider`).
  *
- * `describeOptOutStore` registers vitest tests, so importing it needs vitest installed.
+ * Both suites register vitest tests, so importing this module needs vitest installed.
  *
  * @module smsgate/testing
  */
@@ -13,7 +14,10 @@ export * from "./fake-plivo.js";
 export * from "./fake-provider.js";
 export * from "./fake-twilio.js";
 export * from "./fake-vonage.js";
+export * from "./generic.js";
 export * from "./plivo.js";
+export * from "./provider-suite.js";
 export * from "./store-suite.js";
 export * from "./twilio.js";
 export * from "./vonage.js";
+export * from "./webhook-request.js";

@@ -1,0 +1,230 @@
+import { createHash } from "node:crypto";
+import { isWebhookParseError, WebhookParseError } from "../../src/errors.js";
+import type {
+  ConsentIntent,
+  DeliveryReport,
+  InboundMessage,
+  ParsedWebhook,
+  SenderIdentity,
+  WebhookKind,
+  WebhookRequest,
+} from "../../src/provider.js";
+import { genericErrorReason } from "./errors.js";
+import { GenericFields, parseGenericTime } from "./fields.js";
+import type {
+  GenericIntentMapping,
+  GenericOptOutReport,
+  ResolvedGenericOptions,
+} from "./options.js";
+import { verifyGenericSignature } from "./signature.js";
+import { mapGenericStatus } from "./status.js";
+
+/**
+ * Verifies a webhook with the configured HMAC scheme. With `signature.type` `none` (which
+ * needs `insecure: true`) every request passes.
+ *
+ * @throws {WebhookVerificationError} `missing-signature`, `invalid-signature` or
+ *   `stale-timestamp`.
+ */
+export function verifyGenericWebhook(options: ResolvedGenericOptions, request: WebhookRequest) {
+  const { signature } = options.webhooks;
+
+  if (signature.type === "hmac") {
+    verifyGenericSignature(request, signature, options.clock());
+  }
+}
+
+/**
+ * Parses a webhook with the configured field mapping. On either route, a body that
+ * matches `optOutReport` becomes an inbound message with empty text and
+ * `providerIntent: "opt-out"`. Otherwise the `inbound` route reads a message and the
+ * `status` route a delivery report.
+ *
+ * @throws {WebhookParseError} for a body that is not in the configured format, a route
+ *   without a mapping, a missing id, sender or status, or a sender that is not valid. No
+ *   other exception escapes, whatever the input.
+ */
+export function parseGenericWebhook(
+  options: ResolvedGenericOptions,
+  request: WebhookRequest,
+  kind: WebhookKind,
+): ParsedWebhook {
+  try {
+    const label = `${options.name} ${kind} webhook`;
+    const fields = new GenericFields(request, options.webhooks.format, label);
+    const report = options.webhooks.optOutReport;
+
+    if (report !== undefined && matchesOptOutReport(fields, report)) {
+      return { inbound: [readOptOutReport(options, fields, request, report)], reports: [] };
+    }
+
+    if (kind === "status") {
+      return { inbound: [], reports: [readReport(options, fields)] };
+    }
+
+    return { inbound: [readInbound(options, fields, request)], reports: [] };
+  } catch (error) {
+    if (isWebhookParseError(error)) {
+      throw error;
+    }
+
+    const detail = error instanceof Error ? error.message : String(error);
+
+    throw new WebhookParseError(`${options.name} webhook could not be parsed: ${detail}`, {
+      cause: error,
+    });
+  }
+}
+
+function matchesOptOutReport(fields: GenericFields, report: GenericOptOutReport): boolean {
+  const { match } = report;
+  const value = match.in === "query" ? fields.queryParam(match.field) : fields.text(match.field);
+
+  return value?.trim().toLowerCase() === match.value.trim().toLowerCase();
+}
+
+function readInbound(
+  options: ResolvedGenericOptions,
+  fields: GenericFields,
+  request: WebhookRequest,
+): InboundMessage {
+  const mapping = options.webhooks.inbound;
+
+  if (mapping === undefined) {
+    throw new WebhookParseError(
+      `${options.name} has no webhooks.inbound mapping, so inbound webhooks cannot be read`,
+    );
+  }
+
+  const { from, to } = readParties(options, fields, mapping.from, mapping.to);
+
+  return {
+    provider: options.name,
+    messageId: mapping.id === undefined ? bodyId(request) : fields.require(mapping.id, "id"),
+    from,
+    to,
+    text: fields.raw(mapping.text) ?? "",
+    receivedAt: new Date(),
+    providerTime: parseGenericTime(optionalText(fields, mapping.time)),
+    media: [],
+    providerIntent: readIntent(fields, mapping.intent),
+    raw: fields.record,
+  };
+}
+
+// NOTE: a report without an id is identified by a hash of its raw body, so a redelivery
+// that changes the body (an attempt counter, a new timestamp) counts as a new report. An
+// opt-out recorded twice changes no state.
+function readOptOutReport(
+  options: ResolvedGenericOptions,
+  fields: GenericFields,
+  request: WebhookRequest,
+  report: GenericOptOutReport,
+): InboundMessage {
+  const { from, to } = readParties(options, fields, report.from, report.to);
+
+  return {
+    provider: options.name,
+    messageId: report.id === undefined ? bodyId(request) : fields.require(report.id, "id"),
+    from,
+    to,
+    text: "",
+    receivedAt: new Date(),
+    providerTime: parseGenericTime(optionalText(fields, report.time)),
+    media: [],
+    providerIntent: "opt-out",
+    raw: fields.record,
+  };
+}
+
+function readReport(options: ResolvedGenericOptions, fields: GenericFields): DeliveryReport {
+  const mapping = options.webhooks.status;
+
+  if (mapping === undefined) {
+    throw new WebhookParseError(
+      `${options.name} has no webhooks.status mapping, so status webhooks cannot be read`,
+    );
+  }
+
+  const providerStatus = fields.require(mapping.status, "status");
+  const errorCode = readErrorCode(options, fields, mapping.errorCode);
+  const digits = options.webhooks.internationalDigits;
+  const toText = optionalText(fields, mapping.to);
+  const fromText = optionalText(fields, mapping.from);
+
+  return {
+    provider: options.name,
+    messageId: fields.require(mapping.id, "id"),
+    status: mapGenericStatus(options.statuses, providerStatus),
+    providerStatus,
+    errorCode,
+    reason: errorCode === undefined ? undefined : genericErrorReason(options.errorCodes, errorCode),
+    to: toText === undefined ? undefined : fields.sender(toText, mapping.to ?? "", digits),
+    from: fromText === undefined ? undefined : fields.sender(fromText, mapping.from ?? "", digits),
+    receivedAt: new Date(),
+    providerTime: parseGenericTime(optionalText(fields, mapping.time)),
+    raw: fields.record,
+  };
+}
+
+function readErrorCode(
+  options: ResolvedGenericOptions,
+  fields: GenericFields,
+  path: string | undefined,
+): string | undefined {
+  const code = optionalText(fields, path);
+
+  return code === undefined || options.noErrorCodes.includes(code) ? undefined : code;
+}
+
+/**
+ * Reads the sender and the receiving number. Without a `to` field the configured `from`
+ * is the recipient, and option validation makes sure one of them exists.
+ */
+function readParties(
+  options: ResolvedGenericOptions,
+  fields: GenericFields,
+  fromPath: string,
+  toPath: string | undefined,
+): { from: SenderIdentity; to: SenderIdentity } {
+  const digits = options.webhooks.internationalDigits;
+  const toText = optionalText(fields, toPath) ?? options.from;
+
+  if (toText === undefined) {
+    throw new WebhookParseError(`${options.name} webhook has no recipient at "${toPath}"`);
+  }
+
+  const fromText = fields.require(fromPath, "sender");
+  const to = fields.sender(toText, toPath ?? "from", digits);
+  const from = fields.sender(fromText, fromPath, digits, to.value);
+
+  return { from, to };
+}
+
+function optionalText(fields: GenericFields, path: string | undefined): string | undefined {
+  return path === undefined ? undefined : fields.text(path);
+}
+
+function readIntent(
+  fields: GenericFields,
+  mapping: GenericIntentMapping | undefined,
+): ConsentIntent | undefined {
+  const value = mapping === undefined ? undefined : fields.text(mapping.field)?.toLowerCase();
+
+  if (mapping === undefined || value === undefined) {
+    return undefined;
+  }
+
+  const lists: Array<[ConsentIntent, readonly string[] | undefined]> = [
+    ["opt-out", mapping.optOut],
+    ["opt-in", mapping.optIn],
+    ["help", mapping.help],
+  ];
+
+  return lists.find(([, values]) => values?.some((item) => item.toLowerCase() === value))?.[0];
+}
+
+// The same body gives the same id, so a redelivery of it is recognised as one.
+function bodyId(request: WebhookRequest): string {
+  return `body:${createHash("sha256").update(request.body).digest("hex").slice(0, 32)}`;
+}
