@@ -119,7 +119,7 @@ export class ProviderError extends SmsgateError {
   }
 }
 
-/** Why a webhook failed verification. */
+/** The reason a webhook failed verification. */
 export type WebhookVerificationFailure =
   | "missing-signature"
   | "invalid-signature"
@@ -181,57 +181,57 @@ function hasCode(value: unknown, code: string): boolean {
   return isSmsgateError(value) && value.code === code;
 }
 
-/** Whether a value is an smsgate error from any loaded copy of the package. */
+/** Checks whether a value is an smsgate error from any loaded copy of the package. */
 export function isSmsgateError(value: unknown): value is SmsgateError {
   return typeof value === "object" && value !== null && brand in value;
 }
 
-/** Whether a value is an {@link InvalidPhoneNumberError}. */
+/** Checks whether a value is an {@link InvalidPhoneNumberError}. */
 export function isInvalidPhoneNumberError(value: unknown): value is InvalidPhoneNumberError {
   return hasCode(value, "SMSGATE_INVALID_PHONE_NUMBER");
 }
 
-/** Whether a value is a {@link RecipientOptedOutError}. */
+/** Checks whether a value is a {@link RecipientOptedOutError}. */
 export function isRecipientOptedOutError(value: unknown): value is RecipientOptedOutError {
   return hasCode(value, "SMSGATE_RECIPIENT_OPTED_OUT");
 }
 
-/** Whether a value is a {@link ConsentCheckError}. */
+/** Checks whether a value is a {@link ConsentCheckError}. */
 export function isConsentCheckError(value: unknown): value is ConsentCheckError {
   return hasCode(value, "SMSGATE_CONSENT_CHECK_FAILED");
 }
 
-/** Whether a value is a {@link StoreError}. */
+/** Checks whether a value is a {@link StoreError}. */
 export function isStoreError(value: unknown): value is StoreError {
   return hasCode(value, "SMSGATE_STORE_FAILED");
 }
 
-/** Whether a value is a {@link ProviderError}. */
+/** Checks whether a value is a {@link ProviderError}. */
 export function isProviderError(value: unknown): value is ProviderError {
   return hasCode(value, "SMSGATE_PROVIDER_ERROR");
 }
 
-/** Whether a value is a {@link WebhookVerificationError}. */
+/** Checks whether a value is a {@link WebhookVerificationError}. */
 export function isWebhookVerificationError(value: unknown): value is WebhookVerificationError {
   return hasCode(value, "SMSGATE_WEBHOOK_VERIFICATION_FAILED");
 }
 
-/** Whether a value is a {@link WebhookParseError}. */
+/** Checks whether a value is a {@link WebhookParseError}. */
 export function isWebhookParseError(value: unknown): value is WebhookParseError {
   return hasCode(value, "SMSGATE_WEBHOOK_INVALID");
 }
 
-/** Whether a value is an {@link InvalidConsentEventError}. */
+/** Checks whether a value is an {@link InvalidConsentEventError}. */
 export function isInvalidConsentEventError(value: unknown): value is InvalidConsentEventError {
   return hasCode(value, "SMSGATE_INVALID_CONSENT_EVENT");
 }
 
-/** Whether a value is an {@link InvalidRequestError}. */
+/** Checks whether a value is an {@link InvalidRequestError}. */
 export function isInvalidRequestError(value: unknown): value is InvalidRequestError {
   return hasCode(value, "SMSGATE_INVALID_REQUEST");
 }
 
-/** Whether a value is a {@link ConfigError}. */
+/** Checks whether a value is a {@link ConfigError}. */
 export function isConfigError(value: unknown): value is ConfigError {
   return hasCode(value, "SMSGATE_INVALID_CONFIG");
 }

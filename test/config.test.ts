@@ -276,7 +276,8 @@ describe("parseConfig errors", () => {
     ["unknown top-level key", { pubilcUrl: "https://x.com" }, "pubilcUrl", /unknown option/],
     ["unknown nested key", { listen: { prot: 1 } }, "listen.prot", /allowed keys here: host, port/],
     ["unknown store key", { store: { type: "memory", path: "x" } }, "store.path", /type/],
-    ["unknown store type", { store: { type: "postgres" } }, "store.type", /sqlite/],
+    ["unknown store type", { store: { type: "redis" } }, "store.type", /sqlite/],
+    ["postgres store without url", { store: { type: "postgres" } }, "store.url", /required/],
     ["port as a string", { listen: { port: "8080" } }, "listen.port", /expected number/],
     ["port out of range", { listen: { port: 70000 } }, "listen.port", /65535/],
     [

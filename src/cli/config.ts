@@ -163,6 +163,19 @@ const replies = z.strictObject({
   help: replyText.optional(),
 });
 
+const privacy = z
+  .strictObject({
+    /**
+     * Secret of the pseudonyms that `optout forget` keeps erased numbers under, usually
+     * `${SMSGATE_PSEUDONYM_KEY}`. Changing it unblocks every erased number.
+     */
+    pseudonymKey: z
+      .string()
+      .min(32, "is shorter than 32 characters; use a long random secret")
+      .optional(),
+  })
+  .prefault({});
+
 const baseSchema = z.strictObject({
   publicUrl: publicUrl.optional(),
   trustProxy: z.array(trustedProxy).default([]),
@@ -177,6 +190,7 @@ const baseSchema = z.strictObject({
   forward: forward.optional(),
   replies: replies.optional(),
   providers: providersSchema.optional(),
+  privacy,
 });
 
 /** Adds an issue for every configured provider that has no webhook secret. */
@@ -329,14 +343,19 @@ function unwrapSchema(schema: z.core.$ZodType, value: unknown): z.core.$ZodType 
     type: string;
     innerType?: z.core.$ZodType;
     in?: z.core.$ZodType;
+    out?: z.core.$ZodType;
     options?: z.core.$ZodType[];
   };
   if (def.innerType) {
     return unwrapSchema(def.innerType, value);
   }
 
+  // A preprocessing step is a pipe from a transform; the shape is on its output side.
   if (def.type === "pipe" && def.in) {
-    return unwrapSchema(def.in, value);
+    const isTransform = def.in._zod.def.type === "transform";
+    const side = isTransform && def.out ? def.out : def.in;
+
+    return unwrapSchema(side, value);
   }
 
   if (def.type === "union" && def.options) {

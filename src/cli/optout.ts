@@ -2,15 +2,14 @@
  * `smsgate optout`: reads and edits the consent log of the configured store.
  */
 import { randomUUID } from "node:crypto";
-import {
-  ALL_SENDERS,
-  type ConsentAction,
-  type ConsentEvent,
-  type ConsentState,
-  type OptOutStore,
-} from "../consent/types.js";
-import { type CountryCode, normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
+import { isPseudonym, pseudonymOf, readJoinedState } from "../consent/erasure.js";
+import type { ConsentAction, ConsentEvent, ConsentState, OptOutStore } from "../consent/types.js";
+import { type CountryCode, normalizeRecipient } from "../phone/index.js";
 import { reportCommandError, withRuntime } from "./context.js";
+import { type ExportFormat, exportFormats, runExport } from "./optout-export.js";
+import { runForget } from "./optout-forget.js";
+import { runImport } from "./optout-import.js";
+import { normalizeScope } from "./optout-scope.js";
 import {
   type CliIo,
   ExitCode,
@@ -34,6 +33,7 @@ const optoutOptions: OptionSpec = {
   reason: { type: "string" },
   config: { type: "string" },
   json: { type: "boolean" },
+  format: { type: "string" },
 };
 
 /** Rules of each subcommand: whether it takes a number, and its options besides `--config`. */
@@ -43,6 +43,9 @@ const subcommands: Record<string, { number: boolean; options: string[] }> = {
   remove: { number: true, options: ["scope", "reason", "json"] },
   history: { number: true, options: ["json"] },
   list: { number: false, options: ["scope", "json"] },
+  import: { number: true, options: ["json"] },
+  export: { number: false, options: ["scope", "format"] },
+  forget: { number: true, options: ["json"] },
 };
 
 /** One invocation of a subcommand, after its arguments were checked. */
@@ -51,6 +54,7 @@ interface OptoutCall {
   number: string | undefined;
   scope: string | undefined;
   reason: string | undefined;
+  format: ExportFormat;
   json: boolean;
 }
 
@@ -72,7 +76,10 @@ function checkCall(args: ParsedArgs): OptoutCall {
   const [subcommand, number] = args.positionals;
 
   if (subcommand === undefined) {
-    throw new UsageError("missing subcommand; use status, add, remove, history or list", "optout");
+    throw new UsageError(
+      "missing subcommand; use status, add, remove, history, list, import, export or forget",
+      "optout",
+    );
   }
 
   const rules = subcommands[subcommand];
@@ -82,7 +89,10 @@ function checkCall(args: ParsedArgs): OptoutCall {
   }
 
   if (rules.number && number === undefined) {
-    throw new UsageError(`missing phone number: smsgate optout ${subcommand} NUMBER`, "optout");
+    const argument = subcommand === "import" ? "file" : "phone number";
+    const placeholder = subcommand === "import" ? "FILE" : "NUMBER";
+    const message = `missing ${argument}: smsgate optout ${subcommand} ${placeholder}`;
+    throw new UsageError(message, "optout");
   }
 
   rejectExtraPositionals(args.positionals, rules.number ? 2 : 1, "optout");
@@ -93,8 +103,21 @@ function checkCall(args: ParsedArgs): OptoutCall {
     number,
     scope: optionalString(args, "scope"),
     reason: optionalString(args, "reason"),
+    format: checkFormat(optionalString(args, "format")),
     json: args.values.json === true,
   };
+}
+
+function checkFormat(format: string | undefined): ExportFormat {
+  if (format === undefined) {
+    return "csv";
+  }
+
+  if (!(exportFormats as readonly string[]).includes(format)) {
+    throw new UsageError(`invalid --format ${JSON.stringify(format)}; use csv or jsonl`, "optout");
+  }
+
+  return format as ExportFormat;
 }
 
 function rejectForeignOptions(args: ParsedArgs, subcommand: string, allowed: string[]): void {
@@ -110,17 +133,22 @@ function rejectForeignOptions(args: ParsedArgs, subcommand: string, allowed: str
 }
 
 async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<number> {
+  if (call.subcommand === "import") {
+    return runImport(runtime, io, call.number ?? "", call.json);
+  }
+
   const region = runtime.config.defaultRegion;
-  const phone =
-    call.number === undefined
-      ? undefined
-      : normalizeRecipient(call.number, { defaultRegion: region }).value;
+  const phone = call.number === undefined ? undefined : readNumber(call.number, region);
   const scope = normalizeScope(call.scope, region);
   const { store } = runtime;
 
   switch (call.subcommand) {
     case "status":
-      return printStatus(io, await store.getState(phone ?? "", scope), call.json);
+      return printStatus(io, await readStatus(runtime, phone ?? "", scope), call.json);
+    case "export":
+      return runExport(runtime, io, scope, call.format);
+    case "forget":
+      return runForget(runtime, io, phone ?? "", call.json);
     case "add":
       return recordManual(io, store, manualEvent(phone ?? "", "opt-out", scope, call), call);
     case "remove":
@@ -132,13 +160,13 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
   }
 }
 
-/** Normalises `--scope`: `*` stays, a number becomes E.164, other senders stay as given. */
-function normalizeScope(scope: string | undefined, region: CountryCode | undefined): string {
-  if (scope === undefined || scope === ALL_SENDERS) {
-    return ALL_SENDERS;
+/** Normalises a number; a pseudonym stays as given, so its history can be read. */
+function readNumber(number: string, region: CountryCode | undefined): string {
+  if (isPseudonym(number)) {
+    return number;
   }
 
-  return parseSenderIdentity(scope, { defaultRegion: region }).value;
+  return normalizeRecipient(number, { defaultRegion: region }).value;
 }
 
 function manualEvent(
@@ -198,9 +226,24 @@ export function stateJson(state: ConsentState): Record<string, unknown> {
   };
 }
 
-function printStatus(io: CliIo, state: ConsentState, json: boolean): number {
+/** A state with `erased` set when the number's pseudonym decides it. */
+type StatusState = ConsentState & { erased?: boolean };
+
+/** Reads a number's state, together with its pseudonym when a key is configured. */
+async function readStatus(runtime: Runtime, phone: string, scope: string): Promise<StatusState> {
+  const key = runtime.config.privacy.pseudonymKey;
+
+  if (key === undefined) {
+    return runtime.store.getState(phone, scope);
+  }
+
+  return readJoinedState(runtime.store, phone, pseudonymOf(key, phone), scope);
+}
+
+function printStatus(io: CliIo, state: StatusState, json: boolean): number {
   if (json) {
-    writeJson(io.stdout, stateJson(state));
+    const erased = state.erased === undefined ? {} : { erased: state.erased };
+    writeJson(io.stdout, { ...stateJson(state), ...erased });
   } else {
     writeLine(io.stdout, describeState(state));
   }
@@ -208,8 +251,9 @@ function printStatus(io: CliIo, state: ConsentState, json: boolean): number {
   return ExitCode.ok;
 }
 
-function describeState(state: ConsentState): string {
-  const verdict = state.optedOut ? "is opted out" : "is not opted out";
+function describeState(state: StatusState): string {
+  const erasure = state.erased === true ? " by an erased record" : "";
+  const verdict = state.optedOut ? `is opted out${erasure}` : "is not opted out";
   const head = `${state.phone} ${verdict} (scope ${state.scope})`;
   const last = state.lastEvent;
 

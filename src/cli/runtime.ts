@@ -163,6 +163,7 @@ export async function createRuntime(
       replies: config.replies,
       forwardEvents: Boolean(config.forward),
       insecureSkipSignatureVerification: config.insecureSkipSignatureVerification,
+      pseudonymKey: config.privacy.pseudonymKey,
       logger,
     });
 

@@ -73,14 +73,24 @@ Subcommands:
   remove NUMBER     Record a manual opt-in.
   history NUMBER    Print every consent event of the number, oldest first.
   list              Print every number that is opted out.
+  import FILE       Record the events of a CSV file in one transaction. Columns:
+                    phone (required), action (opt-out or opt-in), scope,
+                    occurredAt (ISO 8601), note. Invalid lines are skipped
+                    and listed. Importing the same file again writes nothing.
+  export            Write every opted-out number as CSV with the import
+                    columns, or as JSON Lines. Current state only, no history.
+  forget NUMBER     Erase the number's texts and personal data, keeping its
+                    block under a keyed pseudonym (needs privacy.pseudonymKey).
 
 Options:
   --scope SENDER    Sender whose opt-outs are read or written: a phone number,
                     short code, sender ID or messaging service SID, or * for
                     every sender. Default: *. Not used by history.
   --reason TEXT     Note stored with the event (add and remove only).
+  --format FORMAT   Output of export: csv or jsonl. Default: csv.
   --json            Print JSON: status prints one object; history prints one
-                    array; list prints one object per line (JSON Lines).
+                    array; list prints one object per line (JSON Lines);
+                    import prints { imported, skipped, duplicate, errors }.
 ${configOption}
 ${helpOption}
 
@@ -89,7 +99,8 @@ Numbers in national form need defaultRegion in the configuration.
 Exit codes:
   0  success
   1  another failure, such as the opt-out store being unavailable
-  2  invalid usage or configuration, or an invalid phone number`;
+  2  invalid usage or configuration, an invalid phone number, a missing
+     import file or an import header without a phone column`;
 
 const simulateUsage = `Usage:
   smsgate simulate PROVIDER inbound --from NUMBER --to NUMBER --body TEXT [options]

@@ -5,6 +5,7 @@
  */
 
 import { StoreError } from "../errors.js";
+import { numberNeedle, scrubEvent, validateErasure } from "./erasure.js";
 import {
   copyConsentEvent,
   deriveConsentState,
@@ -25,6 +26,8 @@ import {
   type CommitResult,
   type ConsentEvent,
   type ConsentState,
+  type ErasureResult,
+  type ErasureStore,
   type MessagePartGroup,
   type MessagePartInput,
   type OptOutStore,
@@ -67,7 +70,9 @@ interface OutboxRow {
  * await store.isOptedOut("+12025550143"); // true after an opt-out
  * ```
  */
-export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore, StatusStore {
+export class MemoryOptOutStore
+  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+{
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
   readonly #receiptIds = new Set<string>();
@@ -254,6 +259,63 @@ export class MemoryOptOutStore implements OptOutStore, OutboxStore, PartStore, S
       .sort(([, a], [, b]) => a.firstReceivedAt - b.firstReceivedAt)
       .slice(0, limit)
       .map(([key, group]) => partGroupOf(key, group));
+  }
+
+  /**
+   * Moves a number's events to its pseudonym without their texts, and deletes the parts
+   * and undelivered outbox messages that contain the number. Nothing below can fail after
+   * validation, so the change is all or nothing.
+   */
+  async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
+    this.#assertOpen("forget");
+    validateErasure(phone, pseudonym);
+
+    const moved = this.#eventsByPhone.get(phone) ?? [];
+    const kept = this.#eventsByPhone.get(pseudonym) ?? [];
+    const scrubbed = moved.map(({ event, seq }) => ({ event: scrubEvent(event, pseudonym), seq }));
+    this.#eventsByPhone.set(
+      pseudonym,
+      [...kept, ...scrubbed].sort((a, b) => a.seq - b.seq),
+    );
+    this.#eventsByPhone.delete(phone);
+
+    this.#forgetParts(phone);
+    this.#forgetReceipts(phone, pseudonym);
+
+    const needle = numberNeedle(phone);
+    for (const [id, row] of this.#outbox) {
+      if (row.message.payload.includes(needle)) {
+        this.#outbox.delete(id);
+      }
+    }
+
+    return { events: moved.length };
+  }
+
+  #forgetParts(phone: string): void {
+    const needle = numberNeedle(phone);
+
+    for (const [key, group] of this.#partGroups) {
+      if (key.includes(needle)) {
+        this.#partGroups.delete(key);
+        continue;
+      }
+
+      for (const [index, part] of group.parts) {
+        if (part.payload.includes(needle)) {
+          group.parts.delete(index);
+        }
+      }
+    }
+  }
+
+  #forgetReceipts(phone: string, pseudonym: string): void {
+    for (const id of [...this.#receiptIds]) {
+      if (id.includes(phone)) {
+        this.#receiptIds.delete(id);
+        this.#receiptIds.add(id.replaceAll(phone, pseudonym));
+      }
+    }
   }
 
   /** Marks the store closed; every later call rejects with a `StoreError`. */

@@ -233,3 +233,24 @@ export interface StatusStore {
   /** The last status stored for a message, if any. */
   deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined>;
 }
+
+/** The result of {@link ErasureStore.forget}. */
+export interface ErasureResult {
+  /** Number of events moved from the phone to its pseudonym. */
+  events: number;
+}
+
+/**
+ * A store that can erase a person's data on request while keeping their block, by moving
+ * their events to a keyed pseudonym of the number.
+ */
+export interface ErasureStore {
+  /**
+   * Moves every event of `phone` to `pseudonym` with its `text`, `keyword`, `note` and
+   * `messageId` cleared, moves the derived state with them, deletes the waiting and
+   * completed multipart parts and the undelivered outbox messages that contain the number,
+   * and replaces the number in webhook receipt ids with the pseudonym. Everything happens
+   * in one transaction.
+   */
+  forget(phone: string, pseudonym: string): Promise<ErasureResult>;
+}

@@ -1,5 +1,6 @@
 import type { ConsentEvent } from "../consent/types.js";
 import { ConsentCheckError, isRecipientOptedOutError } from "../errors.js";
+import { filterBlocked } from "./guard.js";
 import type { ResolvedGatewayOptions } from "./options.js";
 import { executeSend, type PreparedSend, prepareSend } from "./send.js";
 import type { BulkSendResult, SendRequest } from "./types.js";
@@ -54,7 +55,8 @@ async function dropOptedOut(
 
   try {
     for (const [scope, phones] of byScope) {
-      optedOut.set(scope, await options.store.filterOptedOut([...phones], scope));
+      const blocked = await filterBlocked(options.store, [...phones], scope, options.pseudonymKey);
+      optedOut.set(scope, blocked);
     }
   } catch (cause) {
     const error = new ConsentCheckError(

@@ -6,7 +6,7 @@ import {
 } from "../keywords/index.js";
 import type { ConsentIntent, DeliveryReport, InboundMessage } from "../provider.js";
 
-/** What the pipeline decided about one inbound message. */
+/** The pipeline's decision about one inbound message. */
 export interface InboundDecision {
   message: InboundMessage;
   classification: KeywordClassification;
@@ -43,7 +43,7 @@ export function decideInbound(message: InboundMessage, keywords: KeywordOptions)
   return decision;
 }
 
-/** The opt-out a delivery report carries, when the provider says the recipient opted out. */
+/** Builds the opt-out a delivery report carries when the recipient opted out at the provider. */
 export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
   if (report.reason !== "opted-out" || report.to === undefined) {
     return undefined;

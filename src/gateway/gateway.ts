@@ -21,7 +21,7 @@ import {
   type WebhookPlan,
 } from "./webhook.js";
 
-/** How a webhook commit ended, shared with redeliveries that arrive while it runs. */
+/** The outcome of a webhook commit, shared with redeliveries that arrive while it runs. */
 type CommitOutcome = { ok: true; duplicate: boolean } | { ok: false };
 
 /**
@@ -44,7 +44,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     this.#options = resolveGatewayOptions(options);
   }
 
-  /** The provider with this name, if configured. */
+  /** Returns the provider with this name, if configured. */
   provider(name: string): Provider | undefined {
     return this.#options.providers.get(name);
   }
@@ -201,8 +201,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
     }
 
-    // A report that arrives after a newer one of the same message is stale; the store said
-    // so, and it is not emitted. Its opt-out, if it carries one, is still recorded.
+    // A report that arrives after a newer one of the same message is stale, as the store
+    // reports, and it is not emitted. Its opt-out, if it carries one, is still recorded.
     plan.parsed.reports.forEach((report, index) => {
       if (advanced?.[index] !== false) {
         this.#emitSafely("report", report);

@@ -1,5 +1,6 @@
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
+import { minPseudonymKeyLength } from "../consent/erasure.js";
 import type { OptOutStore } from "../consent/types.js";
 import { ConfigError } from "../errors.js";
 import { type Logger, silentLogger } from "../logger.js";
@@ -19,6 +20,7 @@ export interface ResolvedGatewayOptions {
   forwardEvents: boolean;
   insecureSkipSignatureVerification: boolean;
   logger: Logger;
+  pseudonymKey: string | undefined;
 }
 
 const providerSchema = z.custom<Provider>(
@@ -97,6 +99,12 @@ const gatewaySchema = z.object({
   forwardEvents: z.boolean().default(false),
   insecureSkipSignatureVerification: z.boolean().default(false),
   logger: loggerSchema.optional(),
+  pseudonymKey: z
+    .string()
+    .min(minPseudonymKeyLength, {
+      message: `must be a secret of at least ${minPseudonymKeyLength} characters`,
+    })
+    .optional(),
 });
 
 /** Validates gateway options, throwing a `ConfigError` that names the first bad option. */
@@ -136,5 +144,6 @@ export function resolveGatewayOptions(options: GatewayOptions): ResolvedGatewayO
     forwardEvents: value.forwardEvents,
     insecureSkipSignatureVerification: value.insecureSkipSignatureVerification,
     logger: value.logger ?? silentLogger,
+    pseudonymKey: value.pseudonymKey,
   };
 }

@@ -11,7 +11,7 @@ export interface Assembly {
   receiptId?: string | undefined;
 }
 
-/** Whether the store keeps multipart parts. */
+/** Checks whether the store keeps multipart parts. */
 export function hasPartStore(store: OptOutStore): store is OptOutStore & PartStore {
   const candidate = store as Partial<PartStore>;
 
@@ -31,7 +31,7 @@ export function partGroupKey(message: InboundMessage): string {
   return `${message.provider}:${message.from.value}:${message.to.value}:${reference}`;
 }
 
-/** The receipt id of a delivered multipart message: its group and its first stored part. */
+/** Builds the receipt id of a delivered multipart message from its group and first part. */
 export function partReceiptId(group: MessagePartGroup): string {
   return `parts:${group.groupKey}:${group.parts[0]?.partId ?? ""}`;
 }
@@ -49,7 +49,7 @@ export async function assembleInbound(
   const parts = messages.filter((message) => message.part !== undefined);
 
   // NOTE: a store without PartStore gets every part as a message of its own, so a keyword
-  // split across parts is missed; the built-in stores all keep parts.
+  // split across parts is missed. The built-in stores all keep parts.
   if (parts.length === 0 || !hasPartStore(store)) {
     return { messages: [...messages] };
   }

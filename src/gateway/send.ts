@@ -8,6 +8,7 @@ import {
 } from "../errors.js";
 import { normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
 import type { OutboundMessage, Provider, SendResult } from "../provider.js";
+import { isBlocked } from "./guard.js";
 import type { ResolvedGatewayOptions } from "./options.js";
 import type { SendRequest } from "./types.js";
 
@@ -73,7 +74,7 @@ async function assertNotOptedOut(
     let optedOut: boolean;
 
     try {
-      optedOut = await options.store.isOptedOut(to, scope);
+      optedOut = await isBlocked(options.store, to, scope, options.pseudonymKey);
     } catch (error) {
       throw new ConsentCheckError(
         "The opt-out store could not be read, so the message was not sent; " +

@@ -51,6 +51,12 @@ export interface GatewayOptions {
   insecureSkipSignatureVerification?: boolean | undefined;
   /** Receives diagnostics; nothing is logged by default. */
   logger?: Logger | undefined;
+  /**
+   * Key of the pseudonyms that erased numbers are kept under, at least 32 characters. When
+   * set, the send guard also reads the recipient's pseudonym, so an erased number that
+   * opted out stays blocked until the person opts in again.
+   */
+  pseudonymKey?: string | undefined;
 }
 
 /** What the caller asks {@link Gateway.send} to send. */

@@ -25,12 +25,12 @@ export interface WebhookPlan {
   receipt: WebhookReceipt;
 }
 
-/** The end of a webhook that is answered before anything is committed. */
+/** The response to a webhook rejected before anything is committed. */
 export interface EarlyAnswer {
   response: WebhookResponse;
 }
 
-/** Answers with a small JSON body, for errors the provider should see. */
+/** Builds a response with a small JSON body, for errors the provider should see. */
 export function jsonAnswer(status: number, error: string, message: string): WebhookResponse {
   return {
     status,
@@ -102,7 +102,7 @@ export function planParsed(
   return { provider, kind, parsed, decisions, receipt };
 }
 
-/** The answer for a committed webhook: the provider's format, with a reply when set. */
+/** Builds the response to a committed webhook in the provider's format, with any reply. */
 export function acceptedAnswer(
   options: ResolvedGatewayOptions,
   plan: WebhookPlan,

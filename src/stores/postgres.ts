@@ -19,6 +19,7 @@
  */
 
 import type { Pool } from "pg";
+import { numberNeedle, validateErasure } from "../consent/erasure.js";
 import {
   copyConsentEvent,
   resolveScope,
@@ -37,6 +38,8 @@ import type {
   CommitResult,
   ConsentEvent,
   ConsentState,
+  ErasureResult,
+  ErasureStore,
   MessagePartGroup,
   MessagePartInput,
   OptOutStore,
@@ -118,7 +121,9 @@ function snapshotReceipt(receipt: WebhookReceipt): ReceiptSnapshot {
  * A consent store, forwarding outbox, multipart buffer and delivery-status table in one
  * PostgreSQL schema. Open it with {@link openPostgresStore}.
  */
-export class PostgresOptOutStore implements OptOutStore, OutboxStore, PartStore, StatusStore {
+export class PostgresOptOutStore
+  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+{
   /** The schema that contains the store's tables. */
   readonly schema: string;
   readonly #pool: Pool;
@@ -289,6 +294,23 @@ export class PostgresOptOutStore implements OptOutStore, OutboxStore, PartStore,
         runTransaction(this.#pool, (client) => this.#queries.addMessagePart(client, snapshot)),
       ),
     );
+  }
+
+  /**
+   * Moves a number's events to its pseudonym without their texts and deletes the parts
+   * and outbox messages that contain the number, in one transaction.
+   */
+  async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
+    this.#assertOpen("forget");
+    validateErasure(phone, pseudonym);
+    const needle = numberNeedle(phone);
+
+    const events = await this.#run("forget", () =>
+      runTransaction(this.#pool, (client) =>
+        this.#queries.forget(client, phone, pseudonym, needle),
+      ),
+    );
+    return { events };
   }
 
   /** Groups not yet completed whose first part arrived at or before `before`, oldest first. */

@@ -17,6 +17,7 @@
  */
 
 import type { Database } from "better-sqlite3";
+import { numberNeedle, validateErasure } from "../consent/erasure.js";
 import {
   copyConsentEvent,
   resolveScope,
@@ -35,6 +36,8 @@ import type {
   CommitResult,
   ConsentEvent,
   ConsentState,
+  ErasureResult,
+  ErasureStore,
   MessagePartGroup,
   MessagePartInput,
   OptOutStore,
@@ -75,7 +78,9 @@ const LIST_PAGE_SIZE = 500;
  * A consent store and forwarding outbox in one SQLite file. Open it with
  * {@link openSqliteStore}.
  */
-export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore, StatusStore {
+export class SqliteOptOutStore
+  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+{
   /** The database file, as given. */
   readonly path: string;
   readonly #db: Database;
@@ -248,6 +253,21 @@ export class SqliteOptOutStore implements OptOutStore, OutboxStore, PartStore, S
     validateStatusQuery(provider, messageId);
 
     return this.#read("deliveryStatus", () => this.#queries.deliveryStatus(provider, messageId));
+  }
+
+  /**
+   * Moves a number's events to its pseudonym without their texts and deletes the parts
+   * and outbox messages that contain the number, in one transaction.
+   */
+  async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
+    this.#assertWritable("forget");
+    validateErasure(phone, pseudonym);
+    const needle = numberNeedle(phone);
+
+    const events = await this.#write("forget", () =>
+      this.#queries.forget(phone, pseudonym, needle),
+    );
+    return { events };
   }
 
   /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */

@@ -40,6 +40,9 @@ export interface ReceiptSnapshot {
 
 type Queryable = Pool | PoolClient;
 
+/** Events per insert statement of one receipt. */
+export const EVENT_CHUNK_SIZE = 5000;
+
 function statusKey(update: StatusUpdate): string {
   return `${update.provider}\u0000${update.messageId}`;
 }
@@ -117,8 +120,11 @@ export class PostgresQueries {
       }
     }
 
-    if (receipt.events.length > 0) {
-      await this.insertEvents(client, receipt.events, id);
+    // Large receipts, such as an import, are written in chunks, so that no statement
+    // carries more than a few thousand rows or runs into the statement time-out.
+    for (let start = 0; start < receipt.events.length; start += EVENT_CHUNK_SIZE) {
+      const chunk = receipt.events.slice(start, start + EVENT_CHUNK_SIZE);
+      await this.insertEvents(client, chunk, id);
     }
 
     await this.#insertOutbox(client, receipt.outbox, id);
@@ -281,6 +287,36 @@ export class PostgresQueries {
       attempts: row.attempts,
       createdAt: row.created_at,
     }));
+  }
+
+  /**
+   * Moves a phone's events and derived rows to its pseudonym and deletes or rewrites the
+   * rows that contain the number. Returns the number of events moved.
+   */
+  async forget(
+    client: PoolClient,
+    phone: string,
+    pseudonym: string,
+    needle: string,
+  ): Promise<number> {
+    const sql = this.#sql;
+    const moved = await client.query(sql.eraseEvents, [phone, pseudonym]);
+
+    await client.query(sql.eraseSenderState, [phone, pseudonym]);
+    await client.query(sql.erasePhoneState, [phone, pseudonym]);
+    await client.query(sql.rebuildSenderState, [pseudonym]);
+    await client.query(sql.rebuildPhoneState, [pseudonym]);
+
+    await client.query(sql.eraseParts, [needle]);
+    await client.query(sql.erasePartGroups, [needle]);
+    await client.query(sql.eraseOutbox, [needle]);
+
+    await client.query(sql.copyReceipts, [phone, pseudonym]);
+    await client.query(sql.moveEventReceipts, [phone, pseudonym]);
+    await client.query(sql.moveOutboxReceipts, [phone, pseudonym]);
+    await client.query(sql.eraseReceipts, [phone]);
+
+    return moved.rowCount ?? 0;
   }
 
   /** Deletes one outbox message. */

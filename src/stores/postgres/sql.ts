@@ -67,9 +67,45 @@ function partGroupSelect(schema: string): string {
     LEFT JOIN ${schema}.message_parts AS p ON p.group_key = g.group_key`;
 }
 
+// Erasure of one number: $1 the phone, $2 its pseudonym, $3 the substring that marks the
+// number in JSON payloads and keys (see `numberNeedle`). The derived rows of the pseudonym
+// are rebuilt from its events, because it may have events from an earlier erasure.
+function erasureSql(schema: string) {
+  return {
+    eraseEvents: `UPDATE ${schema}.consent_events SET phone = $2, text = NULL,
+        keyword = NULL, note = NULL, message_id = NULL
+      WHERE phone = $1`,
+    eraseSenderState: `DELETE FROM ${schema}.consent_by_sender WHERE phone IN ($1, $2)`,
+    erasePhoneState: `DELETE FROM ${schema}.consent_by_phone WHERE phone IN ($1, $2)`,
+    rebuildSenderState: `INSERT INTO ${schema}.consent_by_sender
+        (phone, sender, action, occurred_at, seq)
+      SELECT DISTINCT ON (sender) phone, sender, action, occurred_at, seq
+      FROM ${schema}.consent_events WHERE phone = $1
+      ORDER BY sender, occurred_at DESC, seq DESC`,
+    rebuildPhoneState: `INSERT INTO ${schema}.consent_by_phone (phone, action, occurred_at, seq)
+      SELECT phone, action, occurred_at, seq FROM ${schema}.consent_events WHERE phone = $1
+      ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
+    eraseParts: `DELETE FROM ${schema}.message_parts
+      WHERE strpos(group_key, $1) > 0 OR strpos(payload, $1) > 0`,
+    erasePartGroups: `DELETE FROM ${schema}.message_part_groups WHERE strpos(group_key, $1) > 0`,
+    eraseOutbox: `DELETE FROM ${schema}.outbox WHERE strpos(payload, $1) > 0`,
+    copyReceipts: `INSERT INTO ${schema}.webhook_receipts
+        (id, provider, received_at, committed_at)
+      SELECT replace(id, $1, $2), provider, received_at, committed_at
+      FROM ${schema}.webhook_receipts WHERE strpos(id, $1) > 0
+      ON CONFLICT (id) DO NOTHING`,
+    moveEventReceipts: `UPDATE ${schema}.consent_events SET receipt_id = replace(receipt_id, $1, $2)
+      WHERE strpos(receipt_id, $1) > 0`,
+    moveOutboxReceipts: `UPDATE ${schema}.outbox SET receipt_id = replace(receipt_id, $1, $2)
+      WHERE strpos(receipt_id, $1) > 0`,
+    eraseReceipts: `DELETE FROM ${schema}.webhook_receipts WHERE strpos(id, $1) > 0`,
+  } as const;
+}
+
 /** Builds every statement of the store for the quoted schema name `schema`. */
 export function buildSql(schema: string) {
   return {
+    ...erasureSql(schema),
     insertEvents: insertEvents(schema),
     insertReceipt: `INSERT INTO ${schema}.webhook_receipts
         (id, provider, received_at, committed_at)

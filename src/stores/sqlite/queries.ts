@@ -280,6 +280,33 @@ export class ConsentQueries {
     }));
   }
 
+  /**
+   * Moves a phone's events and derived rows to its pseudonym and deletes or rewrites the
+   * rows that contain the number. Call it inside a write transaction. Returns the number of
+   * events moved.
+   */
+  forget(phone: string, pseudonym: string, needle: string): number {
+    const statements = this.#statements;
+    const names = { phone, pseudonym };
+    const moved = statements.eraseEvents.run(names).changes;
+
+    statements.eraseSenderState.run(names);
+    statements.erasePhoneState.run(names);
+    statements.rebuildSenderState.run({ pseudonym });
+    statements.rebuildPhoneState.run({ pseudonym });
+
+    statements.eraseParts.run({ needle });
+    statements.erasePartGroups.run({ needle });
+    statements.eraseOutbox.run({ needle });
+
+    statements.copyReceipts.run(names);
+    statements.moveEventReceipts.run(names);
+    statements.moveOutboxReceipts.run(names);
+    statements.eraseReceipts.run({ phone });
+
+    return moved;
+  }
+
   /** Deletes one outbox message. */
   completeOutbox(id: string): void {
     this.#statements.completeOutbox.run(id);

@@ -63,6 +63,39 @@ function listSenderArm(sender: string): string {
           AND (n.occurred_at, n.seq) > (s.occurred_at, s.seq))`;
 }
 
+// Erasure of one number: @phone, its @pseudonym, and @needle, the substring that marks the
+// number in JSON payloads and keys (see `numberNeedle`). The derived rows of the pseudonym
+// are rebuilt from its events, because it may have events from an earlier erasure.
+const erasureSql = {
+  eraseEvents: `UPDATE consent_events SET phone = @pseudonym, text = NULL, keyword = NULL,
+      note = NULL, message_id = NULL
+    WHERE phone = @phone`,
+  eraseSenderState: "DELETE FROM consent_by_sender WHERE phone IN (@phone, @pseudonym)",
+  erasePhoneState: "DELETE FROM consent_by_phone WHERE phone IN (@phone, @pseudonym)",
+  rebuildSenderState: `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
+    SELECT phone, sender, action, occurred_at, seq FROM (
+      SELECT phone, sender, action, occurred_at, seq, row_number() OVER (
+        PARTITION BY sender ORDER BY occurred_at DESC, seq DESC) AS position
+      FROM consent_events WHERE phone = @pseudonym)
+    WHERE position = 1`,
+  rebuildPhoneState: `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
+    SELECT phone, action, occurred_at, seq FROM consent_events WHERE phone = @pseudonym
+    ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
+  eraseParts: `DELETE FROM message_parts
+    WHERE instr(group_key, @needle) > 0 OR instr(payload, @needle) > 0`,
+  erasePartGroups: "DELETE FROM message_part_groups WHERE instr(group_key, @needle) > 0",
+  eraseOutbox: "DELETE FROM outbox WHERE instr(payload, @needle) > 0",
+  copyReceipts: `INSERT INTO webhook_receipts (id, provider, received_at, committed_at)
+    SELECT replace(id, @phone, @pseudonym), provider, received_at, committed_at
+    FROM webhook_receipts WHERE instr(id, @phone) > 0
+    ON CONFLICT (id) DO NOTHING`,
+  moveEventReceipts: `UPDATE consent_events SET receipt_id = replace(receipt_id, @phone, @pseudonym)
+    WHERE instr(receipt_id, @phone) > 0`,
+  moveOutboxReceipts: `UPDATE outbox SET receipt_id = replace(receipt_id, @phone, @pseudonym)
+    WHERE instr(receipt_id, @phone) > 0`,
+  eraseReceipts: "DELETE FROM webhook_receipts WHERE instr(id, @phone) > 0",
+} as const;
+
 const sql = {
   insertEvent: `INSERT INTO consent_events (id, phone, action, sender, source, provider,
       message_id, provider_code, text, keyword, note, occurred_at, recorded_at, receipt_id)
@@ -155,6 +188,7 @@ const sql = {
   deliveryStatus: `SELECT status, rank, occurred_at FROM message_statuses
     WHERE provider = ? AND message_id = ?`,
   completeOutbox: "DELETE FROM outbox WHERE id = ?",
+  ...erasureSql,
   retryOutbox: `UPDATE outbox SET not_before = @notBefore, lease_expires_at = 0,
     last_error = @error WHERE id = @id`,
 } as const;

@@ -1,0 +1,332 @@
+/**
+ * `smsgate optout import FILE`: records the consent events of a CSV file in one
+ * transaction. The file is read as a stream, but the valid rows are held in memory until
+ * the commit, so a file may have at most {@link maxImportRows} data rows.
+ *
+ * Event ids are derived from the SHA-256 of the file's bytes and the line number, and the
+ * receipt id from the hash alone, so importing the same file again writes nothing. An
+ * edited file is a new import.
+ */
+
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import { StringDecoder } from "node:string_decoder";
+import { isPseudonym } from "../consent/erasure.js";
+import type { ConsentAction, ConsentEvent } from "../consent/types.js";
+import { isInvalidPhoneNumberError } from "../errors.js";
+import { type CountryCode, normalizeRecipient } from "../phone/index.js";
+import { CsvReader, type CsvRecord } from "./optout-csv.js";
+import { normalizeScope } from "./optout-scope.js";
+import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
+import type { Runtime } from "./runtime.js";
+
+/** Columns of an import file, and of an export in CSV. */
+export const importColumns = ["phone", "action", "scope", "occurredAt", "note"] as const;
+
+/** Maximum data rows of one import file; split a larger file into several. */
+export const maxImportRows = 500_000;
+
+/** Invalid lines kept for the report; the count covers all of them. */
+const maxReportedErrors = 100;
+
+/** Invalid lines printed in text output. */
+const printedErrors = 10;
+
+type Column = (typeof importColumns)[number];
+
+/** One invalid line of the file. */
+export interface ImportError {
+  line: number;
+  message: string;
+}
+
+/** A valid row, before its event id is known. */
+interface ImportRow {
+  line: number;
+  phone: string;
+  action: ConsentAction;
+  scope: string;
+  occurredAt: Date;
+  note: string | undefined;
+}
+
+/** The valid rows, the invalid lines and the hash of an import file. */
+interface ParsedFile {
+  rows: ImportRow[];
+  errors: ImportError[];
+  skipped: number;
+  hash: string;
+  header: string[] | undefined;
+}
+
+class ImportFileError extends Error {}
+
+/** Runs `optout import FILE` and resolves with its exit code. */
+export async function runImport(
+  runtime: Runtime,
+  io: CliIo,
+  file: string,
+  json: boolean,
+): Promise<number> {
+  if (!(await isFile(file))) {
+    writeError(io, `import file ${file} not found; check the path`);
+    return ExitCode.usage;
+  }
+
+  let parsed: ParsedFile;
+  try {
+    parsed = await parseImportFile(file, runtime.config.defaultRegion as CountryCode | undefined);
+  } catch (error) {
+    if (error instanceof ImportFileError) {
+      writeError(io, error.message);
+      return ExitCode.usage;
+    }
+
+    throw error;
+  }
+
+  const events = parsed.rows.map((row) => importEvent(row, parsed.hash));
+  const result = await runtime.store.commitWebhook({
+    id: `import:${parsed.hash}`,
+    provider: "import",
+    events,
+    outbox: [],
+    receivedAt: new Date(),
+  });
+
+  const imported = result.duplicate ? 0 : events.length;
+  printReport(io, { file, imported, duplicate: result.duplicate, parsed, json });
+  return ExitCode.ok;
+}
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function importEvent(row: ImportRow, hash: string): ConsentEvent {
+  return {
+    id: `import:${hash}:${row.line}`,
+    phone: row.phone,
+    action: row.action,
+    sender: row.scope,
+    source: "import",
+    note: row.note,
+    occurredAt: row.occurredAt,
+  };
+}
+
+/**
+ * Reads and checks an import file.
+ *
+ * @throws {ImportFileError} when the header has no `phone` column or the file is too long.
+ */
+async function parseImportFile(file: string, region: CountryCode | undefined): Promise<ParsedFile> {
+  const parsed: ParsedFile = { rows: [], errors: [], skipped: 0, hash: "", header: undefined };
+  const hash = createHash("sha256");
+  const decoder = new StringDecoder("utf8");
+  const reader = new CsvReader();
+  const now = new Date();
+  const accept = (records: CsvRecord[]) => {
+    for (const record of records) {
+      acceptRecord(parsed, record, region, now);
+    }
+  };
+
+  for await (const chunk of createReadStream(file)) {
+    hash.update(chunk as Buffer);
+    accept(reader.push(decoder.write(chunk as Buffer)));
+  }
+
+  accept(reader.push(decoder.end()));
+  accept(reader.end());
+
+  if (parsed.header === undefined) {
+    throw new ImportFileError(`import file ${file} is empty; the first line must be a header`);
+  }
+
+  parsed.hash = hash.digest("hex").slice(0, 32);
+  return parsed;
+}
+
+function acceptRecord(
+  parsed: ParsedFile,
+  record: CsvRecord,
+  region: CountryCode | undefined,
+  now: Date,
+): void {
+  if (parsed.header === undefined) {
+    parsed.header = readHeader(parsed, record);
+    return;
+  }
+
+  if (parsed.rows.length >= maxImportRows) {
+    throw new ImportFileError(
+      `import file has more than ${maxImportRows} data rows; split it into smaller files`,
+    );
+  }
+
+  try {
+    parsed.rows.push(readRow(parsed.header, record, region, now));
+  } catch (error) {
+    if (!(error instanceof RowError)) {
+      throw error;
+    }
+
+    reportLine(parsed, record.line, error.message);
+    parsed.skipped += 1;
+  }
+}
+
+function reportLine(parsed: ParsedFile, line: number, message: string): void {
+  if (parsed.errors.length < maxReportedErrors) {
+    parsed.errors.push({ line, message });
+  }
+}
+
+function readHeader(parsed: ParsedFile, record: CsvRecord): string[] {
+  if (record.error !== undefined) {
+    throw new ImportFileError(`invalid header on line ${record.line}: ${record.error}`);
+  }
+
+  const header = record.fields.map((name) => name.trim());
+
+  if (!header.includes("phone")) {
+    throw new ImportFileError(
+      `the header has no phone column; name the columns ${importColumns.join(",")}`,
+    );
+  }
+
+  for (const name of header) {
+    if (!(importColumns as readonly string[]).includes(name)) {
+      const allowed = importColumns.join(", ");
+      reportLine(
+        parsed,
+        record.line,
+        `unknown column ${JSON.stringify(name)} is ignored; ` + `columns are ${allowed}`,
+      );
+    }
+  }
+
+  return header;
+}
+
+class RowError extends Error {}
+
+function readRow(
+  header: string[],
+  record: CsvRecord,
+  region: CountryCode | undefined,
+  now: Date,
+): ImportRow {
+  if (record.error !== undefined) {
+    throw new RowError(record.error);
+  }
+
+  if (record.fields.length !== header.length) {
+    throw new RowError(`has ${record.fields.length} fields, but the header has ${header.length}`);
+  }
+
+  const value = (column: Column) => {
+    const index = header.indexOf(column);
+    const text = index === -1 ? "" : (record.fields[index] ?? "").trim();
+    return text === "" ? undefined : text;
+  };
+
+  return {
+    line: record.line,
+    phone: readPhone(value("phone"), region),
+    action: readAction(value("action")),
+    scope: readScope(value("scope"), region),
+    occurredAt: readTime(value("occurredAt"), now),
+    note: value("note"),
+  };
+}
+
+function readPhone(text: string | undefined, region: CountryCode | undefined): string {
+  if (text === undefined) {
+    throw new RowError("phone is empty");
+  }
+
+  // An erased number moved from another store keeps its pseudonym.
+  if (isPseudonym(text)) {
+    return text;
+  }
+
+  try {
+    return normalizeRecipient(text, { defaultRegion: region }).value;
+  } catch (error) {
+    if (isInvalidPhoneNumberError(error)) {
+      throw new RowError(`invalid phone number ${JSON.stringify(text)}`);
+    }
+
+    throw error;
+  }
+}
+
+function readAction(text: string | undefined): ConsentAction {
+  if (text === undefined || text === "opt-out" || text === "opt-in") {
+    return text ?? "opt-out";
+  }
+
+  throw new RowError(`unknown action ${JSON.stringify(text)}; use opt-out or opt-in`);
+}
+
+function readScope(text: string | undefined, region: CountryCode | undefined): string {
+  try {
+    return normalizeScope(text, region);
+  } catch {
+    throw new RowError(`invalid scope ${JSON.stringify(text)}; use a sender or *`);
+  }
+}
+
+// ISO 8601 date and time with a UTC offset or Z, or a date alone (midnight UTC).
+const isoTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+
+function readTime(text: string | undefined, now: Date): Date {
+  if (text === undefined) {
+    return now;
+  }
+
+  const time = new Date(text);
+
+  if (!isoTime.test(text) || Number.isNaN(time.getTime())) {
+    throw new RowError(
+      `invalid occurredAt ${JSON.stringify(text)}; use ISO 8601 such as 2025-01-15T10:00:00Z`,
+    );
+  }
+
+  return time;
+}
+
+interface Report {
+  file: string;
+  imported: number;
+  duplicate: boolean;
+  parsed: ParsedFile;
+  json: boolean;
+}
+
+function printReport(io: CliIo, report: Report): void {
+  const { imported, duplicate, parsed } = report;
+
+  if (report.json) {
+    writeJson(io.stdout, { imported, skipped: parsed.skipped, duplicate, errors: parsed.errors });
+    return;
+  }
+
+  const again = duplicate ? " (this file was imported before, so nothing was written)" : "";
+  writeLine(io.stdout, `Imported ${imported} events from ${report.file}${again}.`);
+
+  if (parsed.skipped > 0) {
+    writeLine(io.stdout, `Skipped ${parsed.skipped} invalid lines.`);
+  }
+
+  for (const error of parsed.errors.slice(0, printedErrors)) {
+    writeLine(io.stdout, `  line ${error.line}: ${error.message}`);
+  }
+}

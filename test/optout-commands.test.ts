@@ -1,0 +1,247 @@
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../src/cli/main.js";
+import { pseudonymOf } from "../src/consent/erasure.js";
+import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
+import { makeTempDir, removeTempDir, writeConfig } from "./helpers/cli.js";
+import { captureIo } from "./helpers/io.js";
+
+const KEY = "optout-test-pseudonym-key-0123456789abcdef";
+const ENV = { SMSGATE_PSEUDONYM_KEY: KEY };
+
+let dir: string;
+let configPath: string;
+let otherConfigPath: string;
+let keylessConfigPath: string;
+let fileCounter = 0;
+let api: FakeTwilioApi;
+
+beforeAll(async () => {
+  dir = await makeTempDir("smsgate-optout-");
+  api = await startFakeTwilioApi();
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a configuration reference
+  const privacy = { pseudonymKey: "${SMSGATE_PSEUDONYM_KEY}" };
+  configPath = await writeConfig(dir, {
+    store: { type: "sqlite", path: join(dir, "a.db") },
+    defaultRegion: "US",
+    privacy,
+    providers: {
+      twilio: {
+        accountSid: api.accountSid,
+        authToken: api.authToken,
+        from: "+12025550100",
+        apiBaseUrl: api.url,
+      },
+    },
+  });
+  otherConfigPath = await writeConfig(join(dir, "other"), {
+    store: { type: "sqlite", path: join(dir, "b.db") },
+    privacy,
+  });
+  keylessConfigPath = await writeConfig(join(dir, "keyless"), {
+    store: { type: "sqlite", path: join(dir, "c.db") },
+  });
+});
+
+afterAll(async () => {
+  await api?.close();
+  await removeTempDir(dir);
+});
+
+async function cli(...args: string[]) {
+  const io = captureIo(ENV);
+  const code = await runCli(args, io);
+
+  return { code, stdout: io.out(), stderr: io.err() };
+}
+
+async function csvFile(text: string): Promise<string> {
+  fileCounter += 1;
+  const path = join(dir, `import-${fileCounter}.csv`);
+  await writeFile(path, text);
+  return path;
+}
+
+async function status(phone: string, config = configPath) {
+  const result = await cli("optout", "status", phone, "--json", "--config", config);
+  return JSON.parse(result.stdout) as Record<string, unknown>;
+}
+
+describe("optout import", () => {
+  it("imports valid rows and reports others", async () => {
+    const file = await csvFile(
+      "\uFEFFphone,action,scope,occurredAt,note\r\n" +
+        '+12025550201,,,2025-01-15T10:00:00Z,"asked by mail, twice"\r\n' +
+        "(202) 555-0202,opt-out,*,,\r\n" +
+        "555-CALL-NOW,,,,\r\n" +
+        "+12025550203,remove,,,\r\n" +
+        "+12025550204,,,yesterday,\r\n" +
+        "+12025550205,,\r\n" +
+        "+12025550206,opt-in,,,\r\n\r\n",
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(report.imported).toBe(3);
+    expect(report.skipped).toBe(4);
+    expect(report.errors.map((e: { line: number }) => e.line)).toEqual([4, 5, 6, 7]);
+    expect(report.errors[0].message).toContain("invalid phone number");
+    expect(report.errors[1].message).toContain("unknown action");
+    expect(report.errors[2].message).toContain("invalid occurredAt");
+    expect(report.errors[3].message).toContain("has 3 fields");
+    expect((await status("+12025550201")).optedOut).toBe(true);
+    expect((await status("+12025550202")).source).toBe("import");
+    expect((await status("+12025550206")).optedOut).toBe(false);
+  });
+
+  it("second import writes nothing", async () => {
+    const file = await csvFile("phone\n+12025550210\n");
+
+    const first = await cli("optout", "import", file, "--config", configPath);
+    const second = await cli("optout", "import", file, "--config", configPath);
+    const history = await cli(
+      "optout",
+      "history",
+      "+12025550210",
+      "--json",
+      "--config",
+      configPath,
+    );
+
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain("Imported 1 events");
+    expect(second.code).toBe(0);
+    expect(second.stdout).toContain("imported before");
+    expect(JSON.parse(history.stdout)).toHaveLength(1);
+  });
+
+  it("missing file exits 2", async () => {
+    const result = await cli("optout", "import", join(dir, "nope.csv"), "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("not found");
+  });
+
+  it("header without phone exits 2", async () => {
+    const file = await csvFile("number,action\n+12025550211,opt-out\n");
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("no phone column");
+    expect((await status("+12025550211")).optedOut).toBe(false);
+  });
+
+  it("reports an unknown column", async () => {
+    const file = await csvFile("phone,colour\n+12025550212,red\n");
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(report.imported).toBe(1);
+    expect(report.errors[0].line).toBe(1);
+    expect(report.errors[0].message).toContain('unknown column "colour"');
+  });
+
+  it("store failure exits 1", async () => {
+    const broken = await writeConfig(join(dir, "broken"), {
+      store: { type: "postgres", url: "postgres://nobody@127.0.0.1:1/none" },
+    });
+    const file = await csvFile("phone\n+12025550213\n");
+
+    const result = await cli("optout", "import", file, "--config", broken);
+
+    expect(result.code).toBe(1);
+  });
+});
+
+describe("optout export", () => {
+  it("round-trips into another store", async () => {
+    const file = await csvFile('phone,scope,note\n+12025550220,+12025550100,"a, ""b"""\n');
+    await cli("optout", "import", file, "--config", configPath);
+
+    const exported = await cli("optout", "export", "--config", configPath);
+    const copy = await csvFile(exported.stdout);
+    const imported = await cli("optout", "import", copy, "--json", "--config", otherConfigPath);
+    const state = await status("+12025550220", otherConfigPath);
+
+    expect(exported.stdout.split("\n")[0]).toBe("phone,action,scope,occurredAt,note");
+    expect(JSON.parse(imported.stdout).skipped).toBe(0);
+    expect(state.optedOut).toBe(true);
+    expect(state.sender).toBe("+12025550100");
+  });
+
+  it("writes JSON Lines", async () => {
+    const result = await cli("optout", "export", "--format", "jsonl", "--config", configPath);
+    const records = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    const row = records.find((record) => record.phone === "+12025550220");
+
+    expect(result.code).toBe(0);
+    expect(row).toMatchObject({ action: "opt-out", scope: "+12025550100", note: 'a, "b"' });
+  });
+
+  it("rejects an unknown format", async () => {
+    const result = await cli("optout", "export", "--format", "xml", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("use csv or jsonl");
+  });
+});
+
+describe("optout forget", () => {
+  const person = "+12025550230";
+  const pseudonym = pseudonymOf(KEY, person);
+
+  it("erases and keeps the block", async () => {
+    await cli("optout", "add", person, "--reason", "Ann asked by phone", "--config", configPath);
+
+    const result = await cli("optout", "forget", person, "--json", "--config", configPath);
+    const history = await cli("optout", "history", person, "--json", "--config", configPath);
+    const erased = await cli("optout", "history", pseudonym, "--json", "--config", configPath);
+    const events = JSON.parse(erased.stdout);
+    const state = await status(person);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout)).toEqual({ phone: person, pseudonym, events: 1 });
+    expect(JSON.parse(history.stdout)).toEqual([]);
+    expect(events).toHaveLength(1);
+    expect(events[0].note).toBeUndefined();
+    expect(events[0].action).toBe("opt-out");
+    expect(state.optedOut).toBe(true);
+    expect(state.erased).toBe(true);
+  });
+
+  it("send to an erased number exits 3", async () => {
+    const before = api.requests.length;
+
+    const result = await cli("send", "--to", person, "--body", "hi", "--config", configPath);
+
+    expect(result.code).toBe(3);
+    expect(api.requests).toHaveLength(before);
+  });
+
+  it("opt-in after erasure lifts it", async () => {
+    await cli("optout", "remove", person, "--config", configPath);
+    const afterStart = await status(person);
+    await cli("optout", "add", person, "--config", configPath);
+    const afterStop = await status(person);
+
+    expect(afterStart.optedOut).toBe(false);
+    expect(afterStart.erased).toBe(false);
+    expect(afterStop.optedOut).toBe(true);
+    expect(afterStop.erased).toBe(false);
+  });
+
+  it("without a key exits 2", async () => {
+    const result = await cli("optout", "forget", person, "--config", keylessConfigPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("privacy.pseudonymKey");
+  });
+});
