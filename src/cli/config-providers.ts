@@ -87,11 +87,26 @@ const plivo = z.strictObject({
   apiBaseUrl: httpUrl.optional(),
 });
 
+/**
+ * Generic HTTP providers by name. The name is the provider's route
+ * (`/webhooks/<name>/inbound`); the options are checked by the generic provider module when
+ * the runtime builds it, with paths such as `providers.generic.acme.send.url`.
+ */
+const generic = z.record(
+  z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
+    error: (issue) =>
+      `${JSON.stringify(issue.input)} is not a provider name; use 1 to 32 lowercase letters, ` +
+      "digits and dashes, starting with a letter",
+  }),
+  z.record(z.string(), z.unknown(), { error: "must be an object of generic provider options" }),
+);
+
 /** The schema of `providers`: each provider is optional, and unknown names are errors. */
 export const providersSchema = z.strictObject({
   twilio: twilio.optional(),
   vonage: vonage.optional(),
   plivo: plivo.optional(),
+  generic: generic.optional(),
 });
 
 /** A provider name that the configuration file accepts. */

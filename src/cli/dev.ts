@@ -31,7 +31,10 @@ export interface LoadedDevSecrets {
 
 /** Checks whether a configuration runs in development mode, which it does with no provider. */
 export function isDevMode(config: Pick<SmsgateConfig, "providers">): boolean {
-  return Object.values(config.providers ?? {}).every((provider) => provider === undefined);
+  const { generic, ...named } = config.providers ?? {};
+  const noGeneric = generic === undefined || Object.keys(generic).length === 0;
+
+  return noGeneric && Object.values(named).every((provider) => provider === undefined);
 }
 
 /** Returns the development secrets file of a store: `<store path>.dev.json`. */

@@ -4,6 +4,7 @@
  */
 
 import { randomBytes } from "node:crypto";
+import { type GenericProviderOptions, generic } from "../../providers/generic/index.js";
 import { plivo } from "../../providers/plivo/index.js";
 import { twilio } from "../../providers/twilio/index.js";
 import { vonage } from "../../providers/vonage/index.js";
@@ -11,7 +12,7 @@ import type { Logger } from "../logger.js";
 import type { Provider } from "../provider.js";
 import type { SmsgateConfig } from "./config.js";
 
-type ProviderBuilder = (config: SmsgateConfig, logger: Logger) => Provider | undefined;
+type ProviderBuilder = (config: SmsgateConfig, logger: Logger) => Provider | Provider[] | undefined;
 
 /**
  * Returns a random stand-in for a missing auth token, so the provider can be built, and
@@ -77,12 +78,21 @@ function buildPlivo(config: SmsgateConfig, logger: Logger): Provider | undefined
   return plivo({ ...plivoConfig, authToken }, "providers.plivo");
 }
 
+/** Builds each generic provider under its configured name, which is also its route. */
+function buildGeneric(config: SmsgateConfig): Provider[] {
+  const entries = Object.entries(config.providers?.generic ?? {});
+
+  return entries.map(([name, options]) =>
+    generic({ ...options, name } as GenericProviderOptions, `providers.generic.${name}`),
+  );
+}
+
 /**
  * The builders, in the order providers are added to the gateway: Twilio, Vonage, Plivo,
- * whatever the key order in the configuration file. The first provider built is the
- * default of `send`.
+ * then the generic providers, whatever the key order in the configuration file. The first
+ * provider built is the default of `send`.
  */
-const builders: readonly ProviderBuilder[] = [buildTwilio, buildVonage, buildPlivo];
+const builders: readonly ProviderBuilder[] = [buildTwilio, buildVonage, buildPlivo, buildGeneric];
 
 /**
  * Builds every configured provider and appends it to `providers` at once, so that the
@@ -96,9 +106,12 @@ export function addConfiguredProviders(
   providers: Provider[],
 ): void {
   for (const build of builders) {
-    const provider = build(config, logger);
-    if (provider) {
-      providers.push(provider);
+    const built = build(config, logger);
+
+    if (Array.isArray(built)) {
+      providers.push(...built);
+    } else if (built) {
+      providers.push(built);
     }
   }
 }
