@@ -23,10 +23,7 @@ const acme = {
 
 describe("generic providers in the configuration", () => {
   it("routes a signed STOP to the store", async () => {
-    const config = parseConfig(
-      { store: { type: "memory" }, providers: { generic: { acme } } },
-      {},
-    );
+    const config = parseConfig({ store: { type: "memory" }, providers: { generic: { acme } } }, {});
     const runtime = await createRuntime(config);
     const request = signGenericRequest(signature, {
       url: "https://sms.example.com/webhooks/acme/inbound",

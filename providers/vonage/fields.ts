@@ -52,8 +52,9 @@ export function readVonageFields(request: WebhookRequest): VonageWebhookFields {
 }
 
 /**
- * Deepest nesting accepted in a JSON body. Vonage nests two or three levels; a much deeper
- * body could not be serialised again (JSON.stringify recurses), so it is rejected here.
+ * Deepest nesting accepted in a JSON body. Vonage's webhooks nest objects two levels deep.
+ * A much deeper body could not be serialised again, because JSON.stringify recurses, so it
+ * is rejected here.
  */
 const MAX_JSON_DEPTH = 32;
 

@@ -30,9 +30,10 @@ export function maskPhoneNumbers(text: string): string {
 }
 
 // Keys whose values are never written: `authToken`, `forwardSecret`, `x-twilio-signature`,
-// `authorization`, a request or message `body`, and similar.
+// `authorization`, a request or message `body`, the `rawPacket` (request bytes) of an error
+// from Node's HTTP parser, and similar.
 const secretKey =
-  /(?:token|secret|secrets|password|signature)$|^(?:authorization|cookie|set-cookie|body|rawbody)$/i;
+  /(?:token|secret|secrets|password|signature)$|^(?:authorization|cookie|set-cookie|body|rawbody|rawpacket)$/i;
 
 const maxDepth = 8;
 
@@ -44,6 +45,11 @@ function scrub(value: unknown, depth = 0): unknown {
 
   if (value instanceof Error) {
     return scrubError(value);
+  }
+
+  // Raw bytes can hold a whole request, headers and body, so only their size is written.
+  if (ArrayBuffer.isView(value)) {
+    return `[${value.byteLength} bytes]`;
   }
 
   if (typeof value !== "object" || value === null || value instanceof Date) {
@@ -78,7 +84,8 @@ function scrubError(error: unknown): unknown {
 /**
  * Creates the CLI's pino logger. Every string in a log object or message has its phone
  * numbers masked. Keys that end in `token`, `secret`, `password` or `signature`, and
- * `authorization`, `cookie` and `body` keys, are censored at any depth up to eight levels.
+ * `authorization`, `cookie`, `body` and `rawPacket` keys, are censored at any depth up to
+ * eight levels. Byte arrays are written as their size only.
  */
 export function createLogger(options: CreateLoggerOptions = {}): pino.Logger {
   const destination = options.destination ?? process.stdout;
