@@ -43,6 +43,18 @@ async function asyncConfigErrorOf(action: () => Promise<unknown>): Promise<Confi
   throw new Error("expected a ConfigError, but nothing was thrown");
 }
 
+describe("loadConfig files", () => {
+  it("names a directory given as config", async () => {
+    const directory = await mkdtemp(join(tmpdir(), "smsgate-config-dir-"));
+
+    try {
+      await expect(loadConfig(directory, {})).rejects.toThrow(/is a directory/);
+    } finally {
+      await rm(directory, { recursive: true, force: true });
+    }
+  });
+});
+
 describe("parseConfig defaults", () => {
   it("fills every default", () => {
     const config = parseConfig({}, {});

@@ -564,7 +564,15 @@ async function readOptionalFile(file: string): Promise<string | undefined> {
       return undefined;
     }
 
-    throw new ConfigError("", `Cannot read configuration file ${file}: ${String(error)}`, {
+    const code = (error as NodeJS.ErrnoException).code;
+    const reason =
+      code === "EISDIR"
+        ? "it is a directory; give the path of the JSON file"
+        : code === "EACCES"
+          ? "permission denied; check the file's permissions"
+          : String(error);
+
+    throw new ConfigError("", `Cannot read configuration file ${file}: ${reason}`, {
       cause: error,
     });
   }

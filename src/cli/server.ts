@@ -323,8 +323,10 @@ async function handleRequest(
     context.inFlight -= 1;
     const durationMs = Math.round((performance.now() - started) * 10) / 10;
     const finished = res.writableFinished;
+    // A response that never finished was not sent with its status code, so none is logged.
+    const status = finished ? res.statusCode : null;
     context.logger.info(
-      { ...fields, route: routeName ?? null, status: res.statusCode, durationMs, finished },
+      { ...fields, route: routeName ?? null, status, durationMs, finished },
       "request",
     );
   });
