@@ -43,6 +43,14 @@ async function asyncConfigErrorOf(action: () => Promise<unknown>): Promise<Confi
   throw new Error("expected a ConfigError, but nothing was thrown");
 }
 
+describe("privacy options", () => {
+  it("rejects a blank pseudonym key", () => {
+    expect(() => parseConfig({ privacy: { pseudonymKey: " ".repeat(34) } }, {})).toThrow(
+      /privacy\.pseudonymKey.*non-blank/,
+    );
+  });
+});
+
 describe("loadConfig files", () => {
   it("names a directory given as config", async () => {
     const directory = await mkdtemp(join(tmpdir(), "smsgate-config-dir-"));

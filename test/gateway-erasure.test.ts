@@ -100,6 +100,6 @@ describe("send guard with pseudonyms", () => {
     })();
 
     expect(isConfigError(error)).toBe(true);
-    expect((error as Error).message).toContain("at least 32 characters");
+    expect((error as Error).message).toContain("at least 32 non-blank characters");
   });
 });

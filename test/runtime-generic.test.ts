@@ -62,6 +62,26 @@ describe("generic providers in the configuration", () => {
     );
   });
 
+  it("rejects a name that differs", async () => {
+    const config = parseConfig(
+      { store: { type: "memory" }, providers: { generic: { acme: { ...acme, name: "other" } } } },
+      {},
+    );
+    const error = await createRuntime(config).then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+
+    expect(isConfigError(error)).toBe(true);
+    expect((error as Error).message).toContain("providers.generic.acme.name");
+  });
+
+  it("rejects a built-in provider name", () => {
+    expect(() => parseConfig({ providers: { generic: { twilio: acme } } }, {})).toThrow(
+      /built-in provider/,
+    );
+  });
+
   it("empty generic section is development mode", () => {
     expect(isDevMode(parseConfig({ providers: { generic: {} } }, {}))).toBe(true);
     expect(isDevMode(parseConfig({ providers: { generic: { acme } } }, {}))).toBe(false);

@@ -92,14 +92,26 @@ const plivo = z.strictObject({
  * (`/webhooks/<name>/inbound`); the options are checked by the generic provider module when
  * the runtime builds it, with paths such as `providers.generic.acme.send.url`.
  */
-const generic = z.record(
-  z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
-    error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a provider name; use 1 to 32 lowercase letters, ` +
-      "digits and dashes, starting with a letter",
-  }),
-  z.record(z.string(), z.unknown(), { error: "must be an object of generic provider options" }),
-);
+const builtInNames = ["twilio", "vonage", "plivo"];
+
+const generic = z
+  .record(
+    z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
+      error: (issue) =>
+        `${JSON.stringify(issue.input)} is not a provider name; use 1 to 32 lowercase ` +
+        "letters, digits and dashes, starting with a letter",
+    }),
+    z.record(z.string(), z.unknown(), { error: "must be an object of generic provider options" }),
+  )
+  .superRefine((providers, ctx) => {
+    for (const name of Object.keys(providers).filter((key) => builtInNames.includes(key))) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: "is the name of a built-in provider; give the generic provider another name",
+      });
+    }
+  });
 
 /** The schema of `providers`: each provider is optional, and unknown names are errors. */
 export const providersSchema = z.strictObject({

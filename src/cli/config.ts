@@ -167,11 +167,14 @@ const privacy = z
   .strictObject({
     /**
      * Secret of the pseudonyms that `optout forget` keeps erased numbers under, usually
-     * `${SMSGATE_PSEUDONYM_KEY}`. Changing it unblocks every erased number.
+     * `${SMSGATE_PSEUDONYM_KEY}`. Changing it, or leaving it out, unblocks every erased
+     * number, because the guard can then no longer find their pseudonyms.
      */
     pseudonymKey: z
       .string()
-      .min(32, "is shorter than 32 characters; use a long random secret")
+      .refine((key) => key.trim().length >= 32, {
+        error: "has fewer than 32 non-blank characters; use a long random secret",
+      })
       .optional(),
   })
   .prefault({});

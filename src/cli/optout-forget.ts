@@ -43,7 +43,8 @@ export async function runForget(
 
   writeLine(
     io.stdout,
-    `Erased ${phone}: ${result.events} events moved to ${pseudonym} without their texts.`,
+    `Erased ${phone}: ${result.events} ${result.events === 1 ? "event" : "events"} moved ` +
+      `to ${pseudonym} without their texts.`,
   );
   return ExitCode.ok;
 }

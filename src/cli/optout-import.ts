@@ -69,8 +69,10 @@ export async function runImport(
   file: string,
   json: boolean,
 ): Promise<number> {
-  if (!(await isFile(file))) {
-    writeError(io, `import file ${file} not found; check the path`);
+  const problem = await fileProblem(file);
+
+  if (problem !== undefined) {
+    writeError(io, `import file ${file} ${problem}`);
     return ExitCode.usage;
   }
 
@@ -100,11 +102,18 @@ export async function runImport(
   return ExitCode.ok;
 }
 
-async function isFile(file: string): Promise<boolean> {
+/** Says what is wrong with the import path, or nothing when it is a readable file. */
+async function fileProblem(file: string): Promise<string | undefined> {
   try {
-    return (await stat(file)).isFile();
+    const stats = await stat(file);
+
+    if (stats.isDirectory()) {
+      return "is a directory; give the path of the CSV file";
+    }
+
+    return stats.isFile() ? undefined : "is not a regular file; give the path of the CSV file";
   } catch {
-    return false;
+    return "not found; check the path";
   }
 }
 
@@ -323,10 +332,17 @@ function printReport(io: CliIo, report: Report): void {
   writeLine(io.stdout, `Imported ${imported} events from ${report.file}${again}.`);
 
   if (parsed.skipped > 0) {
-    writeLine(io.stdout, `Skipped ${parsed.skipped} invalid lines.`);
+    const lines = parsed.skipped === 1 ? "line" : "lines";
+    writeLine(io.stdout, `Skipped ${parsed.skipped} invalid ${lines}.`);
   }
 
-  for (const error of parsed.errors.slice(0, printedErrors)) {
+  const shown = parsed.errors.slice(0, printedErrors);
+
+  for (const error of shown) {
     writeLine(io.stdout, `  line ${error.line}: ${error.message}`);
+  }
+
+  if (parsed.skipped > shown.length) {
+    writeLine(io.stdout, `  and ${parsed.skipped - shown.length} more (--json lists up to 100)`);
   }
 }

@@ -8,6 +8,7 @@ import { type GenericProviderOptions, generic } from "../../providers/generic/in
 import { plivo } from "../../providers/plivo/index.js";
 import { twilio } from "../../providers/twilio/index.js";
 import { vonage } from "../../providers/vonage/index.js";
+import { ConfigError } from "../errors.js";
 import type { Logger } from "../logger.js";
 import type { Provider } from "../provider.js";
 import type { SmsgateConfig } from "./config.js";
@@ -82,9 +83,19 @@ function buildPlivo(config: SmsgateConfig, logger: Logger): Provider | undefined
 function buildGeneric(config: SmsgateConfig): Provider[] {
   const entries = Object.entries(config.providers?.generic ?? {});
 
-  return entries.map(([name, options]) =>
-    generic({ ...options, name } as GenericProviderOptions, `providers.generic.${name}`),
-  );
+  return entries.map(([name, options]) => {
+    const path = `providers.generic.${name}`;
+
+    if (options.name !== undefined && options.name !== name) {
+      throw new ConfigError(
+        `${path}.name`,
+        `is ${JSON.stringify(options.name)}, but the provider's name is its key ` +
+          `${JSON.stringify(name)}; remove name or make it match`,
+      );
+    }
+
+    return generic({ ...options, name } as GenericProviderOptions, path);
+  });
 }
 
 /**

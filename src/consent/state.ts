@@ -346,7 +346,10 @@ export function validatePhoneList(value: unknown): asserts value is readonly str
   }
 
   value.forEach((phone, index) => {
-    requireArgumentString(phone, `phones[${index}]`);
+    // The argument name is built only for a bad element; lists hold up to millions.
+    if (!isNonEmptyString(phone)) {
+      requireArgumentString(phone, `phones[${index}]`);
+    }
   });
 }
 

@@ -101,8 +101,8 @@ const gatewaySchema = z.object({
   logger: loggerSchema.optional(),
   pseudonymKey: z
     .string()
-    .min(minPseudonymKeyLength, {
-      message: `must be a secret of at least ${minPseudonymKeyLength} characters`,
+    .refine((key) => key.trim().length >= minPseudonymKeyLength, {
+      message: `must be a secret of at least ${minPseudonymKeyLength} non-blank characters`,
     })
     .optional(),
 });

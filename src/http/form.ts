@@ -41,6 +41,9 @@ const QUOTE_LIMIT = 40;
 export function parseFormBody(body: Uint8Array | string): FormPair[] {
   const bytes = toBytes(body);
   const pairs: FormPair[] = [];
+  // Every name and value is decoded into this one buffer, because allocating a typed array
+  // per field costs more than the decoding itself.
+  const scratch = new Uint8Array(bytes.length);
   let start = 0;
 
   while (start <= bytes.length) {
@@ -51,7 +54,7 @@ export function parseFormBody(body: Uint8Array | string): FormPair[] {
     }
 
     if (end > start) {
-      pairs.push(parseSegment(bytes, start, end, pairs.length + 1));
+      pairs.push(parseSegment(bytes, start, end, scratch, pairs.length + 1));
     }
 
     start = end + 1;
@@ -113,7 +116,13 @@ function toBytes(body: Uint8Array | string): Uint8Array {
   return encoder.encode(body);
 }
 
-function parseSegment(bytes: Uint8Array, start: number, end: number, position: number): FormPair {
+function parseSegment(
+  bytes: Uint8Array,
+  start: number,
+  end: number,
+  scratch: Uint8Array,
+  position: number,
+): FormPair {
   let split = bytes.indexOf(EQUALS, start);
 
   if (split === -1 || split > end) {
@@ -124,46 +133,79 @@ function parseSegment(bytes: Uint8Array, start: number, end: number, position: n
     bytes,
     start,
     split,
+    scratch,
     () => `the name of field ${position} (${quote(bytes.subarray(start, split))})`,
   );
   const valueStart = Math.min(split + 1, end);
-  const value = decodeComponent(bytes, valueStart, end, () => `the value of field "${name}"`);
+  const value = decodeComponent(
+    bytes,
+    valueStart,
+    end,
+    scratch,
+    () => `the value of field "${name}"`,
+  );
 
   return [name, value];
 }
 
+/** Decodes `bytes[start, end)` through `scratch`, which is at least that long. */
 function decodeComponent(
   bytes: Uint8Array,
   start: number,
   end: number,
+  scratch: Uint8Array,
   describe: () => string,
 ): string {
-  const decoded = new Uint8Array(end - start);
   let length = 0;
+  let ascii = true;
 
   for (let index = start; index < end; index += 1) {
-    const byte = bytes[index] as number;
+    let byte = bytes[index] as number;
 
     if (byte === PLUS) {
-      decoded[length] = SPACE;
+      byte = SPACE;
     } else if (byte === PERCENT) {
-      decoded[length] = readEscape(bytes, index, end, describe);
+      byte = readEscape(bytes, index, end, describe);
       index += 2;
-    } else {
-      decoded[length] = byte;
     }
 
+    scratch[length] = byte;
+    ascii &&= byte < 0x80;
     length += 1;
   }
 
+  // ASCII bytes are valid UTF-8 and each one is the character of the same code.
+  if (ascii) {
+    return asciiText(scratch, length);
+  }
+
   try {
-    return utf8.decode(decoded.subarray(0, length));
+    return utf8.decode(scratch.subarray(0, length));
   } catch (error) {
     throw new WebhookParseError(
       `Form body has invalid UTF-8 in ${describe()}; the sender must encode text as UTF-8`,
       { cause: error },
     );
   }
+}
+
+/** Characters passed to one `String.fromCharCode` call, well below engines' argument limits. */
+const ASCII_CHUNK = 4096;
+
+function asciiText(bytes: Uint8Array, length: number): string {
+  if (length <= ASCII_CHUNK) {
+    return String.fromCharCode.apply(null, bytes.subarray(0, length) as unknown as number[]);
+  }
+
+  let text = "";
+
+  for (let start = 0; start < length; start += ASCII_CHUNK) {
+    const chunk = bytes.subarray(start, Math.min(start + ASCII_CHUNK, length));
+
+    text += String.fromCharCode.apply(null, chunk as unknown as number[]);
+  }
+
+  return text;
 }
 
 function readEscape(bytes: Uint8Array, index: number, end: number, describe: () => string): number {

@@ -68,7 +68,10 @@ function normalize(text: string, clauseSeparator: string): string {
 
   const words = segment(fold(text), clauseSeparator);
 
-  return words.includes(" ") ? words.replace(joinedForms, "$1$2") : words;
+  // The joined forms can only match where their words occur, which is rare.
+  return words.includes("opt out") || words.includes("stop all")
+    ? words.replace(joinedForms, "$1$2")
+    : words;
 }
 
 /** Compatibility decomposition, lower case, marks removed; the identity on lower-case ASCII. */
@@ -93,8 +96,10 @@ function segment(text: string, clauseSeparator: string): string {
   let index = 0;
 
   while (index < text.length) {
-    const width = charWidth(text, index);
-    const kind = classify(text, index, width);
+    const code = text.charCodeAt(index);
+    // ASCII, the common case, is read from the table without a call.
+    const width = code < 0x80 ? 1 : charWidth(text, index);
+    const kind = code < 0x80 ? (asciiKinds[code] as number) : classify(text, index, width);
 
     if (kind === word || (kind === apostrophe && start >= 0 && nextIsWord(text, index + 1))) {
       if (start < 0) {
@@ -130,17 +135,24 @@ function charWidth(text: string, index: number): number {
   return next >= 0xdc00 && next <= 0xdfff ? 2 : 1;
 }
 
+/** The kind of each ASCII character, by code: lower-case letters and digits are words. */
+const asciiKinds = Uint8Array.from({ length: 0x80 }, (_, code) => {
+  if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
+    return word;
+  }
+
+  if (code === 0x27) {
+    return apostrophe;
+  }
+
+  return clauseBreaks.has(String.fromCharCode(code)) ? clauseBreak : other;
+});
+
 function classify(text: string, index: number, width: number): number {
   const code = text.charCodeAt(index);
 
   if (code < 0x80) {
-    if ((code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39)) {
-      return word;
-    }
-    if (code === 0x27) {
-      return apostrophe;
-    }
-    return clauseBreaks.has(text[index] as string) ? clauseBreak : other;
+    return asciiKinds[code] as number;
   }
 
   const char = width === 1 ? (text[index] as string) : text.slice(index, index + 2);

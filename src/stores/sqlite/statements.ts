@@ -127,10 +127,11 @@ const sql = {
     WHERE s.phone = @phone AND s.sender IN (@scope, '*')
     ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1`,
   // CROSS JOIN keeps json_each as the outer loop, so each phone is one primary-key lookup.
-  filterAny: `SELECT DISTINCT s.phone FROM json_each(?) AS j
+  // A phone listed twice comes back twice; the caller collects the rows in a Set.
+  filterAny: `SELECT s.phone FROM json_each(?) AS j
     CROSS JOIN consent_by_phone AS s ON s.phone = j.value
     WHERE s.action = 'opt-out'`,
-  filterSender: `SELECT DISTINCT j.value FROM json_each(@phones) AS j
+  filterSender: `SELECT j.value FROM json_each(@phones) AS j
     WHERE (SELECT s.action FROM consent_by_sender AS s
       WHERE s.phone = j.value AND s.sender IN (@scope, '*')
       ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1) = 'opt-out'`,
@@ -288,7 +289,9 @@ export function toJsonArrayChunks(
     size += itemBytes;
   });
 
-  if (values.length > start) {
+  if (start === 0 && values.length > 0) {
+    chunks.push(JSON.stringify(values));
+  } else if (values.length > start) {
     chunks.push(JSON.stringify(values.slice(start)));
   }
 
