@@ -51,7 +51,7 @@ describe("privacy options", () => {
   });
 });
 
-describe("loadConfig files", () => {
+describe("loadConfig paths", () => {
   it("names a directory given as config", async () => {
     const directory = await mkdtemp(join(tmpdir(), "smsgate-config-dir-"));
 
