@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
-import { ConfigError, type ProviderErrorReason } from "../../src/errors.js";
+import type { ProviderErrorReason } from "../../src/errors.js";
 import type { DeliveryStatus } from "../../src/provider.js";
+import { parseProviderOptions } from "../../src/provider-options.js";
 import { genericOptionsSchema } from "./schema.js";
 import type { GenericTemplateValue } from "./template.js";
 
@@ -244,16 +245,7 @@ export function resolveGenericOptions(
   options: GenericProviderOptions,
   configPath = "generic",
 ): ResolvedGenericOptions {
-  const parsed = genericOptionsSchema.safeParse(options);
-
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = [configPath, ...(issue?.path ?? []).map(String)].filter(Boolean).join(".");
-
-    throw new ConfigError(path, issue?.message ?? "invalid generic provider options");
-  }
-
-  const value = parsed.data;
+  const value = parseProviderOptions(genericOptionsSchema, options, configPath, "generic provider");
 
   return {
     ...value,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { providerErrorReasons } from "../../src/errors.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import { deliveryStatuses } from "../../src/provider.js";
+import { isDispatcher } from "../../src/provider-options.js";
 import { type GenericTemplateValue, unknownPlaceholders } from "./template.js";
 
 // Timers in Node hold at most a signed 32-bit number of milliseconds.
@@ -364,13 +365,4 @@ function isHttpUrl(value: string): boolean {
   const protocol = new URL(value).protocol;
 
   return protocol === "http:" || protocol === "https:";
-}
-
-function isDispatcher(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Dispatcher).dispatch === "function" &&
-    typeof (value as Dispatcher).close === "function"
-  );
 }

@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
-import { ConfigError } from "../../src/errors.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
+import { isDispatcher, isHttpBaseUrl, parseProviderOptions } from "../../src/provider-options.js";
 
 /** Options of the Plivo provider, validated once by {@link plivo}. */
 export interface PlivoOptions {
@@ -138,16 +138,7 @@ export function resolvePlivoOptions(
   options: PlivoOptions,
   configPath = "plivo",
 ): ResolvedPlivoOptions {
-  const parsed = plivoOptionsSchema.safeParse(options);
-
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = [configPath, ...(issue?.path ?? []).map(String)].filter(Boolean).join(".");
-
-    throw new ConfigError(path, issue?.message ?? "invalid Plivo options");
-  }
-
-  const value = parsed.data;
+  const value = parseProviderOptions(plivoOptionsSchema, options, configPath, "Plivo");
 
   return {
     authId: value.authId,
@@ -188,24 +179,4 @@ function readSender(value: string, context: z.RefinementCtx): string {
   } catch (error) {
     return invalid(error instanceof Error ? error.message : String(error));
   }
-}
-
-function isHttpBaseUrl(value: string): boolean {
-  if (!URL.canParse(value)) {
-    return false;
-  }
-
-  const url = new URL(value);
-  const httpScheme = url.protocol === "http:" || url.protocol === "https:";
-
-  return httpScheme && !/[?#]/.test(value);
-}
-
-function isDispatcher(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Dispatcher).dispatch === "function" &&
-    typeof (value as Dispatcher).close === "function"
-  );
 }

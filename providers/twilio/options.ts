@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { z } from "zod";
-import { ConfigError } from "../../src/errors.js";
+import { isDispatcher, isHttpBaseUrl, parseProviderOptions } from "../../src/provider-options.js";
 
 /** Options of the Twilio provider, validated once by {@link twilio}. */
 export interface TwilioOptions {
@@ -132,16 +132,7 @@ export function resolveTwilioOptions(
   options: TwilioOptions,
   configPath = "twilio",
 ): ResolvedTwilioOptions {
-  const parsed = twilioOptionsSchema.safeParse(options);
-
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    const path = [configPath, ...(issue?.path ?? []).map(String)].filter(Boolean).join(".");
-
-    throw new ConfigError(path, issue?.message ?? "invalid Twilio options");
-  }
-
-  const value = parsed.data;
+  const value = parseProviderOptions(twilioOptionsSchema, options, configPath, "Twilio");
 
   return {
     accountSid: value.accountSid,
@@ -152,24 +143,4 @@ export function resolveTwilioOptions(
     dispatcher: value.dispatcher,
     timeoutMs: value.timeoutMs,
   };
-}
-
-function isHttpBaseUrl(value: string): boolean {
-  if (!URL.canParse(value)) {
-    return false;
-  }
-
-  const url = new URL(value);
-  const httpScheme = url.protocol === "http:" || url.protocol === "https:";
-
-  return httpScheme && !/[?#]/.test(value);
-}
-
-function isDispatcher(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Dispatcher).dispatch === "function" &&
-    typeof (value as Dispatcher).close === "function"
-  );
 }

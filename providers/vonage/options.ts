@@ -3,6 +3,7 @@ import type { Dispatcher } from "undici";
 import { z } from "zod";
 import { ConfigError } from "../../src/errors.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
+import { isDispatcher, isHttpBaseUrl } from "../../src/provider-options.js";
 import { type VonageSignatureMethod, vonageSignatureMethods } from "./signature.js";
 
 /** Options of the Vonage provider, validated once by {@link vonage}. */
@@ -330,24 +331,4 @@ function readSender(value: string, context: z.RefinementCtx): string {
 
     return z.NEVER;
   }
-}
-
-function isHttpBaseUrl(value: string): boolean {
-  if (!URL.canParse(value)) {
-    return false;
-  }
-
-  const url = new URL(value);
-  const httpScheme = url.protocol === "http:" || url.protocol === "https:";
-
-  return httpScheme && !/[?#]/.test(value);
-}
-
-function isDispatcher(value: unknown): boolean {
-  return (
-    typeof value === "object" &&
-    value !== null &&
-    typeof (value as Dispatcher).dispatch === "function" &&
-    typeof (value as Dispatcher).close === "function"
-  );
 }
