@@ -105,6 +105,22 @@ describe("parseSenderIdentity", () => {
     const options = { defaultRegion: "ZZ" as CountryCode };
     expect(() => parseSenderIdentity("55501", options)).toThrow(ConfigError);
   });
+
+  it("returns a new object for a repeated number", () => {
+    const first = parseSenderIdentity("+1 202 555 0143");
+    first.value = "+19999999999";
+    first.country = "CA";
+
+    const second = parseSenderIdentity("+1 202 555 0143");
+    expect(second).not.toBe(first);
+    expect(second).toEqual({ kind: "e164", value: "+12025550143", country: "US" });
+  });
+
+  it("rejects an unknown region for a repeated number", () => {
+    parseSenderIdentity("+12025550143");
+    const options = { defaultRegion: "ZZ" as CountryCode };
+    expect(() => parseSenderIdentity("+12025550143", options)).toThrow(ConfigError);
+  });
 });
 
 describe("normalizeRecipient", () => {

@@ -72,11 +72,30 @@ function jsonValueToText(value: unknown): string {
   return typeof value === "object" ? JSON.stringify(value) : String(value);
 }
 
-/** Parses the form fields of a GET query or a form body. */
-export function readFormFields(request: WebhookRequest): FormPair[] {
-  return usesQueryFields(request)
-    ? parseFormBody(queryOf(request.url))
-    : parseFormBody(request.body);
+/** The fields last parsed from a request, with the query or body they were parsed from. */
+const parsedFields = new WeakMap<
+  WebhookRequest,
+  { source: string | Uint8Array; pairs: readonly FormPair[] }
+>();
+
+/**
+ * Parses the form fields of a GET query or a form body. Verification and parsing both read
+ * the fields of one request, so the pairs are kept for the request object and returned
+ * again while its query (for a GET) or its body object is the same. The pairs are frozen,
+ * because both readers share them.
+ */
+export function readFormFields(request: WebhookRequest): readonly FormPair[] {
+  const source = usesQueryFields(request) ? queryOf(request.url) : request.body;
+  const cached = parsedFields.get(request);
+
+  if (cached !== undefined && cached.source === source) {
+    return cached.pairs;
+  }
+
+  const pairs = Object.freeze(parseFormBody(source));
+
+  parsedFields.set(request, { source, pairs });
+  return pairs;
 }
 
 /** First values of the webhook's fields, with the readers the parsers share. */
@@ -85,7 +104,7 @@ export class TwilioFields {
   readonly #first = new Map<string, string>();
   readonly #defaultRegion: CountryCode | undefined;
 
-  constructor(pairs: FormPair[], defaultRegion?: CountryCode) {
+  constructor(pairs: readonly FormPair[], defaultRegion?: CountryCode) {
     this.record = formFieldsToRecord(pairs);
     this.#defaultRegion = defaultRegion;
 

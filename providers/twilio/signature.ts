@@ -199,19 +199,29 @@ function join(parts: UrlParts, port: string | undefined): string {
 }
 
 function groupSortedValues(params: TwilioSignatureParams): Array<[string, string[]]> {
-  const groups = new Map<string, Set<string>>();
+  // Most names occur once, so a set is made only for a name that repeats.
+  const groups = new Map<string, string | Set<string>>();
 
   for (const [name, value] of params) {
-    const values = groups.get(name) ?? new Set<string>();
+    const values = groups.get(name);
 
-    values.add(value);
-    groups.set(name, values);
+    if (values === undefined) {
+      groups.set(name, value);
+    } else if (typeof values === "string") {
+      groups.set(name, new Set([values, value]));
+    } else {
+      values.add(value);
+    }
   }
 
   // The default sort compares UTF-16 code units, which is the order Twilio signs in.
   const names = [...groups.keys()].sort();
 
-  return names.map((name) => [name, [...(groups.get(name) ?? [])].sort()]);
+  return names.map((name) => {
+    const values = groups.get(name) ?? "";
+
+    return [name, typeof values === "string" ? [values] : [...values].sort()];
+  });
 }
 
 function readBodyHash(url: string): string | undefined {

@@ -139,7 +139,10 @@ export function parseTwilioWebhook(
   }
 }
 
-function readPairs(request: WebhookRequest, options: ParseTwilioWebhookOptions): FormPair[] {
+function readPairs(
+  request: WebhookRequest,
+  options: ParseTwilioWebhookOptions,
+): readonly FormPair[] {
   if (usesQueryFields(request) || !hasJsonBody(request)) {
     return readFormFields(request);
   }

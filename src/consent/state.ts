@@ -346,7 +346,7 @@ export function validatePhoneList(value: unknown): asserts value is readonly str
   }
 
   value.forEach((phone, index) => {
-    // The argument name is built only for a bad element; lists hold up to millions.
+    // The argument name is built only for a bad element, because a list can hold millions.
     if (!isNonEmptyString(phone)) {
       requireArgumentString(phone, `phones[${index}]`);
     }

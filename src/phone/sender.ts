@@ -76,10 +76,16 @@ const alphanumericId = /^(?=.*[A-Za-z])[A-Za-z0-9 .\-&_]{1,11}$/;
  */
 export function parseSenderIdentity(input: string, options: SenderOptions = {}): SenderIdentity {
   const region = checkRegion(options.defaultRegion);
+  const recent = recentInternational.get(input);
+
+  if (recent !== undefined) {
+    return { ...recent };
+  }
+
   const text = cleanInput(input);
 
   if (text.startsWith("+")) {
-    return phoneIdentity(normalizePhoneNumber(input));
+    return rememberInternational(input, phoneIdentity(normalizePhoneNumber(input)));
   }
 
   // NOTE: providers send phone numbers in E.164, so bare digits here are taken as a short
@@ -184,6 +190,29 @@ function nationalOrShortCode(input: string, text: string, options: NormalizeOpti
   }
 
   return { value: text, kind: "shortcode" };
+}
+
+/**
+ * Senders written with `+` that parsed recently, by input text. Their reading depends on the
+ * text alone, and webhooks repeat a few of them (the application's own numbers in `To`),
+ * while a libphonenumber-js parse is the costliest step of reading a webhook. Callers get
+ * copies. At most {@link maxRecentInternational} are kept, the oldest dropped first.
+ */
+const recentInternational = new Map<string, SenderIdentity>();
+
+const maxRecentInternational = 1024;
+
+function rememberInternational(input: string, identity: SenderIdentity): SenderIdentity {
+  if (recentInternational.size >= maxRecentInternational) {
+    const oldest = recentInternational.keys().next().value;
+
+    if (oldest !== undefined) {
+      recentInternational.delete(oldest);
+    }
+  }
+
+  recentInternational.set(input, identity);
+  return { ...identity };
 }
 
 function phoneIdentity(phone: { e164: string; country?: string | undefined }): SenderIdentity {

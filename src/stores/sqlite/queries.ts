@@ -214,6 +214,11 @@ export class ConsentQueries {
    */
   filterOptedOut(phones: readonly string[], scope: string): Set<string> {
     const chunks = toJsonArrayChunks(phones);
+
+    if (chunks.length === 1) {
+      return new Set(this.#filterChunk(chunks[0] as string, scope));
+    }
+
     const optedOut = new Set<string>();
     const readChunks = () => {
       for (const chunk of chunks) {
@@ -223,11 +228,7 @@ export class ConsentQueries {
       }
     };
 
-    if (chunks.length === 1) {
-      readChunks();
-    } else {
-      this.#db.transaction(readChunks)();
-    }
+    this.#db.transaction(readChunks)();
 
     return optedOut;
   }
