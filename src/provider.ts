@@ -23,7 +23,7 @@ export interface OutboundMessage {
   from?: string | undefined;
   body: string;
   mediaUrls?: readonly string[] | undefined;
-  /** Where the provider should post delivery reports for this message. */
+  /** URL the provider posts delivery reports for this message to. */
   statusCallbackUrl?: string | undefined;
 }
 
@@ -65,15 +65,15 @@ export function deliveryStatusRank(status: DeliveryStatus): number {
   return statusRanks[status] ?? 0;
 }
 
-/** What a provider returns when it accepted a message. */
+/** The provider's acceptance of a message. */
 export interface SendResult {
   provider: string;
   messageId: string;
   status: DeliveryStatus;
   to: string;
-  /** The sender the provider used, when it says. */
+  /** The sender the provider used, when its response names it. */
   from?: string | undefined;
-  /** Number of billed segments, when the provider says. */
+  /** Number of billed segments, when the response gives it. */
   segments?: number | undefined;
   /** The provider's response body as parsed JSON. */
   raw: unknown;
@@ -98,7 +98,7 @@ export interface WebhookResponse {
   body: string;
 }
 
-/** Which route a webhook arrived on. */
+/** The route a webhook arrived on. */
 export type WebhookKind = "inbound" | "status";
 
 /** Consent intent as a provider flags it, or as the keyword classifier reads it. */
@@ -131,7 +131,7 @@ export interface InboundMessage {
   serviceId?: string | undefined;
   text: string;
   receivedAt: Date;
-  /** Time the provider says the message was sent, when the webhook carries one. */
+  /** Time the provider gives for sending the message, when the webhook carries one. */
   providerTime?: Date | undefined;
   media: InboundMedia[];
   segments?: number | undefined;
@@ -173,18 +173,18 @@ export interface ParsedWebhook {
   reports: DeliveryReport[];
 }
 
-/** Context the gateway gives a provider when it builds the webhook answer. */
+/** Context the gateway gives a provider when it builds the webhook response. */
 export interface WebhookReplyContext {
   kind: WebhookKind;
   /** Text to send back to the person in the same response, when the provider supports it. */
   replyText?: string | undefined;
-  /** The inbound message the reply answers, when there is one. */
+  /** The inbound message the reply is for, when there is one. */
   message?: InboundMessage | undefined;
 }
 
 /**
  * The contract every provider module implements. A provider is constructed with its own
- * configuration (credentials, API base URL) and holds no consent state.
+ * configuration (credentials, API base URL) and keeps no consent state.
  */
 export interface Provider {
   /** Short lowercase name used in routes, events and consent records (`twilio`). */

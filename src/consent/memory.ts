@@ -354,7 +354,7 @@ export class MemoryOptOutStore
     return deriveConsentState(phone, this.#eventsByPhone.get(phone) ?? [], scope);
   }
 
-  /** The last status stored for a message, if any. */
+  /** Returns the last status stored for a message, if any. */
   async deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined> {
     this.#assertOpen("deliveryStatus");
     validateStatusQuery(provider, messageId);

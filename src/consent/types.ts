@@ -21,7 +21,7 @@ export interface ConsentEvent {
   phone: string;
   action: ConsentAction;
   /**
-   * The sender the person answered or was refused by (messaging service id, else the
+   * The sender the person replied to or was refused by (messaging service id, else the
    * sending number), or `*` for every sender.
    */
   sender: string;
@@ -57,7 +57,7 @@ export interface ConsentState {
   lastEvent?: ConsentEvent | undefined;
 }
 
-/** The answer of {@link OptOutStore.record}. */
+/** The result of {@link OptOutStore.record}. */
 export interface RecordResult {
   /** False when an event with the same id was already stored. */
   recorded: boolean;
@@ -116,7 +116,7 @@ export interface StoredStatus {
   occurredAt: Date;
 }
 
-/** The answer of {@link OptOutStore.commitWebhook}. */
+/** The result of {@link OptOutStore.commitWebhook}. */
 export interface CommitResult {
   /** True when a webhook with the same id was committed before; nothing was written. */
   duplicate: boolean;

@@ -79,7 +79,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /**
    * Runs a webhook through verification, parsing, classification and a durable commit, and
-   * returns the HTTP answer. Never throws: a bad signature gives 401 or 403, a malformed body
+   * returns the HTTP response. Never throws: a bad signature gives 401 or 403, a malformed body
    * 400, an unknown provider 404, and a store failure 503 so that the provider retries.
    */
   async handleWebhook(

@@ -39,7 +39,7 @@ export function partReceiptId(group: MessagePartGroup): string {
 /**
  * Stores each part of a multipart message and returns the messages ready to classify: a
  * part only counts once every part of its message is stored, so no part on its own can
- * change consent. Rejects when the store fails, so that the webhook is answered 503.
+ * change consent. Rejects when the store fails, so that the webhook gets 503.
  */
 export async function assembleInbound(
   store: OptOutStore,

@@ -89,7 +89,7 @@ async function assertNotOptedOut(
   }
 }
 
-/** The opt-out learned from a provider refusing to deliver to a recipient. */
+/** Builds the opt-out learned from a provider refusing to deliver to a recipient. */
 function refusalEvent(prepared: PreparedSend, providerCode: string | undefined): ConsentEvent {
   const { provider, message, scopes } = prepared;
   const sender = senderScopes(provider, message).at(0) ?? scopes.at(-1) ?? ALL_SENDERS;
@@ -198,7 +198,7 @@ function statusCallbackUrl(
   return `${options.publicUrl}/webhooks/${provider.name}/status`;
 }
 
-/** The sender identities whose opt-outs apply; the provider blocks under the first. */
+/** Lists the sender identities whose opt-outs apply; the provider blocks under the first. */
 function senderScopes(provider: Provider, message: OutboundMessage): string[] {
   if (provider.consentScopes) {
     return provider.consentScopes(message);

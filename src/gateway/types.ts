@@ -10,14 +10,14 @@ import type {
   WebhookKind,
 } from "../provider.js";
 
-/** How consent checks read the log. */
+/** The rule by which consent checks read the log. */
 export type OptOutScope = "global" | "sender";
 
 /** Options of {@link Gateway}; validated once at construction. */
 export interface GatewayOptions {
   /** Providers by name; the first one is used when a send names none. */
   providers: readonly Provider[];
-  /** Where consent is kept. */
+  /** The store that keeps consent. */
   store: OptOutStore;
   /**
    * Region for numbers written without a country code. No region is assumed when absent,
@@ -38,7 +38,7 @@ export interface GatewayOptions {
    */
   publicUrl?: string | undefined;
   /**
-   * Texts sent back in the webhook answer after a consent change. Absent by default, because
+   * Texts sent back in the webhook response after a consent change. Absent by default, because
    * Twilio, Vonage and Plivo send their own confirmations.
    */
   replies?: { optOut?: string; optIn?: string; help?: string } | undefined;
@@ -59,7 +59,7 @@ export interface GatewayOptions {
   pseudonymKey?: string | undefined;
 }
 
-/** What the caller asks {@link Gateway.send} to send. */
+/** A message the caller passes to {@link Gateway.send}. */
 export interface SendRequest {
   /** Recipient in any form the normaliser accepts (E.164 recommended), or a short code. */
   to: string;

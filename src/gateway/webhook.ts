@@ -40,7 +40,7 @@ export function jsonAnswer(status: number, error: string, message: string): Webh
 }
 
 /**
- * Verifies, parses and classifies a webhook. Returns an early answer for an unknown
+ * Verifies, parses and classifies a webhook. Returns an early response for an unknown
  * provider (404), a bad signature (401 missing, 403 wrong) or a malformed body (400).
  */
 export async function planWebhook(

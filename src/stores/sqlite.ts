@@ -247,7 +247,7 @@ export class SqliteOptOutStore
     return this.#read("stalePartGroups", () => this.#queries.stalePartGroups(before, limit));
   }
 
-  /** The last delivery status stored for a message, if any. */
+  /** Returns the last delivery status stored for a message, if any. */
   async deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined> {
     this.#assertOpen("deliveryStatus");
     validateStatusQuery(provider, messageId);

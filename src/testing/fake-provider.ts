@@ -163,7 +163,7 @@ export class FakeProvider implements Provider {
   }
 }
 
-/** A `ProviderError` as the fake provider would raise it, for `onSend` callbacks. */
+/** Builds a `ProviderError` as the fake provider would raise it, for `onSend` callbacks. */
 export function fakeRefusal(reason: ProviderError["reason"], providerCode?: string): ProviderError {
   return new ProviderError(`fake provider refused the message (${reason})`, {
     provider: "fake",

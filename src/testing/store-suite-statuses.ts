@@ -18,7 +18,7 @@ function receipt(id: string, statuses: StatusUpdate[]) {
   };
 }
 
-/** Whether a store keeps delivery statuses. */
+/** Checks whether a store keeps delivery statuses. */
 export function hasStatusStore(store: OptOutStore): store is OptOutStore & StatusStore {
   return typeof (store as Partial<StatusStore>).deliveryStatus === "function";
 }
