@@ -216,6 +216,15 @@ export interface Provider {
   verifyWebhook(request: WebhookRequest): Promise<void>;
 
   /**
+   * The nonce that the webhook's verified signature covers, for providers that send one.
+   * The gateway calls it after `verifyWebhook` succeeded and rejects a request whose nonce
+   * was committed before with another request, because a signature that does not cover
+   * the whole request (Plivo V2) could otherwise authenticate a forged body. Returns
+   * `undefined` when the request carries no nonce; throws nothing.
+   */
+  webhookNonce?(request: WebhookRequest): string | undefined;
+
+  /**
    * Parses a verified webhook. Rejects with a `WebhookParseError` for a malformed body;
    * throws nothing else on any input.
    */

@@ -99,6 +99,10 @@ async function checkProvider(
 ): Promise<void> {
   await typedOutcome(`${name} verify`, () => provider.verifyWebhook(request), verifyCodes);
 
+  const nonce = provider.webhookNonce?.(request);
+
+  expect(nonce === undefined || (typeof nonce === "string" && nonce !== "")).toBe(true);
+
   const parsed = await typedOutcome(
     `${name} parse`,
     () => provider.parseWebhook(request, kind),

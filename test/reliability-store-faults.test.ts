@@ -204,7 +204,7 @@ describe("store locked by another connection", () => {
 });
 
 describe.skipIf(!hasPrlimit)("store writes failing (file size limit)", () => {
-  it("webhook gets 503, recorded after recovery", async () => {
+  it("webhook and health check get 503, recovered after", async () => {
     const during = freshNumber();
     const duringWebhook = stopFrom(during);
 
@@ -226,9 +226,10 @@ describe.skipIf(!hasPrlimit)("store writes failing (file size limit)", () => {
     expect(JSON.parse(rejected.body)).toMatchObject({ error: "store-unavailable" });
     expect(server.stdout()).toContain("SQLITE_IOERR_WRITE");
     expect(await historyLength(during)).toBe(0);
-    // Reads still work, so the health check still passes.
-    expect(health).toBe(200);
+    // The health check commits a write too, so it fails while reads still work.
+    expect(health).toBe(503);
 
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect((await deliver(duringWebhook)).status).toBe(200);
     expect(await historyLength(during)).toBe(1);
     expect((await deliver(stopFrom(freshNumber()))).status).toBe(200);

@@ -363,9 +363,33 @@ describe("plivo signatures", () => {
     expect(await historyLength(phone)).toBe(2);
   });
 
-  it("V2 header alone authenticates any body", async () => {
-    // V2 signs only the URL and a nonce, so with the default settings a captured V2 header
-    // authenticates a forged body. requireV3Signature closes that gap.
+  it("V2 header of a committed webhook on another body gets 403", async () => {
+    // V2 signs only the URL and a nonce. Once the genuine webhook has committed, its nonce
+    // is stored with a hash of its request, so the same headers on a forged body fail.
+    const victim = freshNumber();
+    const captured = plivoInbound(apis, { from: freshNumber(), text: "hello", versions: ["v2"] });
+    const forged = withBody(
+      captured,
+      encodeForm(
+        buildPlivoInbound({ from: victim.slice(1), to: BUSINESS_NUMBER.slice(1), text: "STOP" })
+          .params,
+      ),
+    );
+
+    expect((await deliver(captured)).status).toBe(200);
+
+    const answer = await deliver(forged);
+
+    expect(answer.status).toBe(403);
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "replayed-nonce" });
+    expect(await historyLength(victim)).toBe(0);
+    expect((await deliver(captured)).status).toBe(200);
+  });
+
+  it("V2 header of a webhook never delivered authenticates any body", async () => {
+    // A V2 header taken from a request that never reached the server has an unseen nonce,
+    // so with the default settings it authenticates a forged body. requireV3Signature
+    // closes that gap.
     const victim = freshNumber();
     const captured = plivoInbound(apis, { from: freshNumber(), text: "hello", versions: ["v2"] });
     const forged = withBody(

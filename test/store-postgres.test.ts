@@ -458,6 +458,24 @@ describe("PostgresOptOutStore on a server", () => {
     expect(after.rows).toEqual(before.rows);
   });
 
+  it("migrates a version 1 schema with its data", async () => {
+    const first = await open();
+    await first.record(event(phoneNumber(1)));
+    await first.close();
+    await admin.query(`DROP TABLE ${quoted}.webhook_nonces, ${quoted}.store_health`);
+    await admin.query(`DELETE FROM ${quoted}.schema_migrations WHERE version > 1`);
+
+    const second = await open();
+    const versions = await admin.query<{ version: number }>(
+      `SELECT version FROM ${quoted}.schema_migrations ORDER BY version`,
+    );
+
+    expect(versions.rows.map((row) => row.version)).toEqual([1, 2]);
+    expect(await second.isOptedOut(phoneNumber(1))).toBe(true);
+    expect(await second.findNonce("test", "n-1")).toBeUndefined();
+    await expect(second.checkHealth()).resolves.toBeUndefined();
+  });
+
   it("rejects a newer schema version", async () => {
     await (await open()).close();
     await admin.query(

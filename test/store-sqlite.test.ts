@@ -301,6 +301,8 @@ describe("SqliteOptOutStore on disk", () => {
       "message_parts",
       "message_statuses",
       "outbox",
+      "store_health",
+      "webhook_nonces",
       "webhook_receipts",
     ]);
     expect(db.pragma("schema_version", { simple: true })).toBe(cookie);
@@ -332,6 +334,8 @@ describe("SqliteOptOutStore on disk", () => {
 
     expect(await store.isOptedOut("+12025550143")).toBe(true);
     expect(group.parts).toHaveLength(1);
+    expect(await store.findNonce("test", "n-1")).toBeUndefined();
+    await expect(store.checkHealth()).resolves.toBeUndefined();
     expect(db.pragma("user_version", { simple: true })).toBe(SCHEMA_VERSION);
     await store.close();
   });

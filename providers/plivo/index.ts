@@ -47,6 +47,7 @@ export {
   type ParsePlivoWebhookOptions,
   type PlivoWebhookSecrets,
   parsePlivoWebhook,
+  plivoWebhookNonce,
   verifyPlivoWebhook,
 } from "./webhook.js";
 export { escapePlivoXml, type PlivoXmlReply, plivoXmlResponse } from "./xml.js";

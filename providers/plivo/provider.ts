@@ -12,7 +12,7 @@ import type {
 } from "../../src/provider.js";
 import { type PlivoOptions, type ResolvedPlivoOptions, resolvePlivoOptions } from "./options.js";
 import { resolveSender, sendPlivoMessage, toPlivoAddress } from "./send.js";
-import { parsePlivoWebhook, verifyPlivoWebhook } from "./webhook.js";
+import { parsePlivoWebhook, plivoWebhookNonce, verifyPlivoWebhook } from "./webhook.js";
 import { plivoXmlResponse } from "./xml.js";
 
 /**
@@ -89,6 +89,11 @@ export class PlivoProvider implements Provider {
       mainAccountAuthToken: this.#options.mainAccountAuthToken,
       requireV3Signature: this.#options.requireV3Signature,
     });
+  }
+
+  /** Returns the nonce of the signature `verifyWebhook` checks: V3 when present, else V2. */
+  webhookNonce(request: WebhookRequest): string | undefined {
+    return plivoWebhookNonce(request);
   }
 
   /** Parses an inbound message or a status callback. */

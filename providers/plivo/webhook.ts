@@ -98,6 +98,21 @@ export function verifyPlivoWebhook(request: WebhookRequest, secrets: PlivoWebhoo
   checkFamily(request, v2, () => v2Matches(request, v2));
 }
 
+/**
+ * Returns the nonce of the signature family {@link verifyPlivoWebhook} checks: the V3 nonce
+ * when any V3 header is present, else the V2 nonce. `undefined` when there is none.
+ */
+export function plivoWebhookNonce(request: WebhookRequest): string | undefined {
+  const { headers } = request;
+  const v3 = ["X-Plivo-Signature-V3-Nonce", "X-Plivo-Signature-V3", "X-Plivo-Signature-Ma-V3"];
+
+  if (v3.some((name) => headerValue(headers, name) !== undefined)) {
+    return headerValue(headers, "X-Plivo-Signature-V3-Nonce");
+  }
+
+  return headerValue(headers, "X-Plivo-Signature-V2-Nonce");
+}
+
 function readFamily(
   headers: Headers,
   version: "V3" | "V2",

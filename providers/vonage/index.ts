@@ -84,5 +84,6 @@ export {
   parseVonageWebhook,
   type VerifyVonageWebhookOptions,
   verifyVonageWebhook,
+  vonageWebhookNonce,
   vonageWebhookResponse,
 } from "./webhook.js";

@@ -118,6 +118,26 @@ export function verifyVonageJwt(input: VerifyVonageJwtInput): VonageJwtClaims {
   return claims;
 }
 
+/**
+ * Returns the `jti` claim of a token that was verified already, else `undefined`. The
+ * signature is not checked again, and a malformed token gives `undefined`.
+ */
+export function readVonageJwtId(token: string): string | undefined {
+  const payload = token.split(".")[1];
+
+  if (payload === undefined || !BASE64URL.test(payload)) {
+    return undefined;
+  }
+
+  try {
+    const jti = readJsonObject(payload, "payload").jti;
+
+    return typeof jti === "string" ? jti : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Returns the token of an `Authorization: Bearer <token>` value, else `undefined`. */
 export function readBearerToken(authorization: string | null | undefined): string | undefined {
   return BEARER.exec(authorization ?? "")?.[1];

@@ -14,7 +14,12 @@ import type {
 import { sendVonageMessage } from "./messages-api.js";
 import { type ResolvedVonageOptions, resolveVonageOptions, type VonageOptions } from "./options.js";
 import { sendVonageSms, type VonageOutboundMessage } from "./send.js";
-import { parseVonageWebhook, verifyVonageWebhook, vonageWebhookResponse } from "./webhook.js";
+import {
+  parseVonageWebhook,
+  verifyVonageWebhook,
+  vonageWebhookNonce,
+  vonageWebhookResponse,
+} from "./webhook.js";
 
 /**
  * The Vonage provider: sends through the SMS API or the Messages API, and reads the
@@ -83,6 +88,11 @@ export class VonageProvider implements Provider {
       toleranceSeconds: this.#options.signatureToleranceSeconds,
       now: this.#options.clock(),
     });
+  }
+
+  /** Returns the `jti` of a Messages API JWT, or the `nonce` of a signed SMS API webhook. */
+  webhookNonce(request: WebhookRequest): string | undefined {
+    return vonageWebhookNonce(request);
   }
 
   /** Parses an inbound message, a delivery receipt or a Messages API status. */

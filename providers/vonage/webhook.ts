@@ -20,7 +20,7 @@ import {
   VonageFields,
   type VonageWebhookFields,
 } from "./fields.js";
-import { readBearerToken, verifyVonageJwt } from "./jwt.js";
+import { readBearerToken, readVonageJwtId, verifyVonageJwt } from "./jwt.js";
 import { type VonageSignatureMethod, verifyVonageSignature } from "./signature.js";
 import { mapVonageDeliveryStatus, mapVonageMessageStatus } from "./status.js";
 
@@ -79,6 +79,29 @@ export function verifyVonageWebhook(
     toleranceSeconds: options.toleranceSeconds,
     now: options.now,
   });
+}
+
+/**
+ * Returns the nonce a verified Vonage webhook carries: the `jti` of a Messages API JWT, or
+ * the `nonce` field of a signed SMS API webhook. `undefined` when there is none.
+ */
+export function vonageWebhookNonce(request: WebhookRequest): string | undefined {
+  const token = readBearerToken(request.headers.get("authorization"));
+
+  try {
+    const value =
+      token === undefined
+        ? new VonageFields(readVonageFields(request)).raw("nonce")
+        : readVonageJwtId(token);
+
+    return value === "" ? undefined : value;
+  } catch (error) {
+    if (isWebhookParseError(error)) {
+      return undefined;
+    }
+
+    throw error;
+  }
 }
 
 function signedFields(request: WebhookRequest): unknown {

@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
+import type { HealthCheckStore, OptOutStore } from "../consent/types.js";
 import {
   PayloadTooLargeError,
   publicRequestUrl,
@@ -149,12 +150,18 @@ class RateLimitedLog {
 /** How long a health check may take before the store counts as unavailable. */
 const healthTimeoutMs = 2000;
 
-// Any phone value works: the check only proves that the store can serve a read.
+// Any phone value works: the read only proves that the store can serve the send guard.
 const healthProbePhone = "+10000000000";
 
-/** Serves `GET /healthz` after one cheap store read. */
+/**
+ * Serves `GET /healthz`. The probe reads the store as the send guard does and, for a store
+ * that can check it, commits one small write, so that a full disk or a lost connection
+ * gives 503 even while reads still work. Requests that arrive while a probe runs get its
+ * result.
+ */
 class HealthCheck {
   #healthy = true;
+  #probing: Promise<boolean> | undefined;
 
   constructor(
     private readonly runtime: Runtime,
@@ -162,8 +169,16 @@ class HealthCheck {
   ) {}
 
   async handle(res: ServerResponse, requestId: string): Promise<void> {
-    const ok = await this.#probe(requestId);
+    const ok = await this.#answer(requestId);
     sendJson(res, ok ? 200 : 503, { status: ok ? "ok" : "unavailable" });
+  }
+
+  #answer(requestId: string): Promise<boolean> {
+    this.#probing ??= this.#probe(requestId).finally(() => {
+      this.#probing = undefined;
+    });
+
+    return this.#probing;
   }
 
   async #probe(requestId: string): Promise<boolean> {
@@ -176,7 +191,7 @@ class HealthCheck {
     });
 
     try {
-      await Promise.race([this.runtime.store.isOptedOut(healthProbePhone), timeout]);
+      await Promise.race([this.#check(), timeout]);
       if (!this.#healthy) {
         this.logger.info({ requestId }, "Health check: the store responds again");
       }
@@ -193,6 +208,20 @@ class HealthCheck {
       clearTimeout(timer);
     }
   }
+
+  async #check(): Promise<void> {
+    const { store } = this.runtime;
+
+    await store.isOptedOut(healthProbePhone);
+
+    if (hasHealthCheck(store)) {
+      await store.checkHealth();
+    }
+  }
+}
+
+function hasHealthCheck(store: OptOutStore): store is OptOutStore & HealthCheckStore {
+  return typeof (store as Partial<HealthCheckStore>).checkHealth === "function";
 }
 
 /** State shared by the request handlers of one server. */

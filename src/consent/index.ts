@@ -20,6 +20,7 @@ export {
   resolveScope,
   type SequencedEvent,
   validateConsentEvent,
+  validateNonceQuery,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,

@@ -13,6 +13,7 @@ import {
   type SequencedEvent,
   validateConsentEvent,
   validateMessagePart,
+  validateNonceQuery,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,
@@ -28,8 +29,10 @@ import {
   type ConsentState,
   type ErasureResult,
   type ErasureStore,
+  type HealthCheckStore,
   type MessagePartGroup,
   type MessagePartInput,
+  type NonceStore,
   type OptOutStore,
   type OutboxEntry,
   type OutboxMessage,
@@ -71,7 +74,14 @@ interface OutboxRow {
  * ```
  */
 export class MemoryOptOutStore
-  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+  implements
+    OptOutStore,
+    OutboxStore,
+    PartStore,
+    StatusStore,
+    ErasureStore,
+    NonceStore,
+    HealthCheckStore
 {
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
@@ -79,6 +89,8 @@ export class MemoryOptOutStore
   readonly #outbox = new Map<string, OutboxRow>();
   readonly #partGroups = new Map<string, PartGroupRow>();
   readonly #statuses = new Map<string, StoredStatus>();
+  /** Request hash by provider and nonce, keyed `provider\nnonce`. */
+  readonly #nonces = new Map<string, string>();
   #nextSeq = 1;
   #closed = false;
 
@@ -151,6 +163,12 @@ export class MemoryOptOutStore
     validateWebhookReceipt(receipt);
 
     // Validation ran first and nothing below can fail, so the commit is all or nothing.
+    if (this.#isReplayed(receipt)) {
+      return { duplicate: false, replayed: true };
+    }
+
+    this.#keepNonce(receipt);
+
     if (this.#receiptIds.has(receipt.id) || this.#isCompleted(receipt.completesPartGroup)) {
       return { duplicate: true };
     }
@@ -174,6 +192,35 @@ export class MemoryOptOutStore
     }
 
     return { duplicate: false, advanced: receipt.statuses.map((u) => this.#advanceStatus(u)) };
+  }
+
+  /** Returns the request hash stored with a provider's nonce, if it was committed. */
+  async findNonce(provider: string, nonce: string): Promise<string | undefined> {
+    this.#assertOpen("findNonce");
+    validateNonceQuery(provider, nonce);
+
+    return this.#nonces.get(`${provider}\n${nonce}`);
+  }
+
+  /** Resolves while the store is open: process memory always takes writes. */
+  async checkHealth(): Promise<void> {
+    this.#assertOpen("checkHealth");
+  }
+
+  #isReplayed(receipt: WebhookReceipt): boolean {
+    if (receipt.nonce === undefined) {
+      return false;
+    }
+
+    const stored = this.#nonces.get(`${receipt.provider}\n${receipt.nonce.value}`);
+
+    return stored !== undefined && stored !== receipt.nonce.requestHash;
+  }
+
+  #keepNonce(receipt: WebhookReceipt): void {
+    if (receipt.nonce !== undefined) {
+      this.#nonces.set(`${receipt.provider}\n${receipt.nonce.value}`, receipt.nonce.requestHash);
+    }
   }
 
   /** Claims up to `limit` due messages in creation order and leases them for `leaseMs`. */

@@ -306,6 +306,28 @@ export function validateWebhookReceipt(value: unknown): asserts value is Webhook
   if (receipt.statuses !== undefined) {
     validateStatusUpdates(receipt.statuses);
   }
+
+  if (receipt.nonce !== undefined) {
+    validateWebhookNonce(receipt.nonce);
+  }
+}
+
+const REQUEST_HASH = /^[0-9a-f]{64}$/;
+
+function validateWebhookNonce(value: unknown): void {
+  if (typeof value !== "object" || value === null) {
+    throw invalidArgument("receipt.nonce", "must be an object with value and requestHash");
+  }
+
+  const nonce = value as Record<string, unknown>;
+  requireArgumentString(nonce.value, "receipt.nonce.value");
+
+  if (typeof nonce.requestHash !== "string" || !REQUEST_HASH.test(nonce.requestHash)) {
+    throw invalidArgument(
+      "receipt.nonce.requestHash",
+      `must be a hex SHA-256 of 64 lowercase digits (received ${describeValue(nonce.requestHash)})`,
+    );
+  }
 }
 
 function validateStatusUpdates(value: unknown): void {
@@ -439,4 +461,10 @@ export function validateStalePartQuery(before: unknown, limit: unknown): void {
 export function validateStatusQuery(provider: unknown, messageId: unknown): void {
   requireArgumentString(provider, "provider");
   requireArgumentString(messageId, "messageId");
+}
+
+/** Validates the arguments of `NonceStore.findNonce`. */
+export function validateNonceQuery(provider: unknown, nonce: unknown): void {
+  requireArgumentString(provider, "provider");
+  requireArgumentString(nonce, "nonce");
 }

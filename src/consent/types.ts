@@ -96,6 +96,22 @@ export interface WebhookReceipt {
   completesPartGroup?: string | undefined;
   /** Delivery statuses the webhook reports; a status is kept only when it is newer. */
   statuses?: StatusUpdate[] | undefined;
+  /**
+   * The nonce the provider signed the webhook with, kept by a {@link NonceStore} in the
+   * same transaction, so that it counts as seen only once the webhook has committed.
+   */
+  nonce?: WebhookNonce | undefined;
+}
+
+/** A webhook's signed nonce and a hash of the request that carried it. */
+export interface WebhookNonce {
+  /** The nonce as the provider sent it. */
+  value: string;
+  /**
+   * Hex SHA-256 of the request's method, URL and body. A repeat of the same request has
+   * the same hash; another request that reuses the nonce does not.
+   */
+  requestHash: string;
 }
 
 /** A delivery status a webhook reports for a sent message. */
@@ -125,6 +141,11 @@ export interface CommitResult {
    * a duplicate, for a receipt without statuses, and for a store that does not keep them.
    */
   advanced?: boolean[] | undefined;
+  /**
+   * True when the receipt's nonce was committed before with another request, so this one
+   * is a replay: nothing was written. Only a {@link NonceStore} sets it.
+   */
+  replayed?: boolean | undefined;
 }
 
 /**
@@ -232,6 +253,26 @@ export interface PartStore {
 export interface StatusStore {
   /** The last status stored for a message, if any. */
   deliveryStatus(provider: string, messageId: string): Promise<StoredStatus | undefined>;
+}
+
+/**
+ * A store that remembers the signed nonces of committed webhooks, so that a nonce copied
+ * from a genuine request cannot authenticate another one. Its `commitWebhook` writes the
+ * receipt's nonce in the same transaction, also for a duplicate receipt, and writes nothing
+ * and reports `replayed` when the nonce is stored with another request hash.
+ */
+export interface NonceStore {
+  /** The request hash stored with a provider's nonce, if the nonce was committed. */
+  findNonce(provider: string, nonce: string): Promise<string | undefined>;
+}
+
+/** A store that can prove, on request, that it takes writes now. */
+export interface HealthCheckStore {
+  /**
+   * Writes and commits a small health record. Rejects with a `StoreError` when the
+   * backend cannot take writes, such as on a full disk or a lost connection.
+   */
+  checkHealth(): Promise<void>;
 }
 
 /** The result of {@link ErasureStore.forget}. */

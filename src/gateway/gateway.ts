@@ -3,6 +3,7 @@ import type { ConsentEvent, MessagePartGroup } from "../consent/types.js";
 import { redactPhone } from "../errors.js";
 import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
 import { sendMany } from "./bulk.js";
+import { replayedAnswer } from "./nonce.js";
 import { type ResolvedGatewayOptions, resolveGatewayOptions } from "./options.js";
 import { hasPartStore, joinParts, partReceiptId } from "./parts.js";
 import { executeSend, prepareSend } from "./send.js";
@@ -22,7 +23,13 @@ import {
 } from "./webhook.js";
 
 /** The outcome of a webhook commit, shared with redeliveries that arrive while it runs. */
-type CommitOutcome = { ok: true; duplicate: boolean } | { ok: false };
+type CommitOutcome = { ok: true; duplicate: boolean; replayed?: boolean } | { ok: false };
+
+/** A commit in progress, with the nonce its request carried. */
+interface PendingCommit {
+  outcome: Promise<CommitOutcome>;
+  nonce: string | undefined;
+}
 
 /**
  * Sends messages through the consent guard and turns provider webhooks into consent
@@ -37,7 +44,7 @@ type CommitOutcome = { ok: true; duplicate: boolean } | { ok: false };
 export class Gateway extends EventEmitter<GatewayEvents> {
   readonly #options: ResolvedGatewayOptions;
   /** Commits in progress by receipt id, so a concurrent copy waits for the first one. */
-  readonly #inFlight = new Map<string, Promise<CommitOutcome>>();
+  readonly #inFlight = new Map<string, PendingCommit>();
 
   constructor(options: GatewayOptions) {
     super();
@@ -100,6 +107,10 @@ export class Gateway extends EventEmitter<GatewayEvents> {
         return jsonAnswer(503, "store-unavailable", "The event could not be stored; retry later");
       }
 
+      if (outcome.replayed) {
+        return replayedAnswer(this.#options, plan.provider, jsonAnswer);
+      }
+
       return acceptedAnswer(this.#options, plan, outcome.duplicate);
     } catch (error) {
       this.#options.logger.error({ err: error, provider: providerName }, "webhook failed");
@@ -143,32 +154,54 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
   /**
    * Commits a webhook's receipt once. A copy that arrives while the first is committing
-   * waits for that commit and shares its outcome, so side effects happen once.
+   * waits for that commit and shares its outcome, so side effects happen once. A copy that
+   * carries another nonce commits after it, as a duplicate, so that its nonce is kept too.
+   * A copy of a request that was rejected as a replay commits after it as well.
    */
   async #commitOnce(plan: WebhookPlan): Promise<CommitOutcome> {
     const { id } = plan.receipt;
+    const nonce = plan.receipt.nonce?.value;
     const pending = this.#inFlight.get(id);
 
     if (pending) {
-      const outcome = await pending;
+      const outcome = await pending.outcome;
 
-      return outcome.ok ? { ok: true, duplicate: true } : outcome;
+      if (!outcome.ok) {
+        return outcome;
+      }
+
+      if (!outcome.replayed && pending.nonce === nonce) {
+        return { ok: true, duplicate: true };
+      }
     }
 
-    const commit = this.#commit(plan);
+    return this.#commitTracked(plan, nonce);
+  }
 
-    this.#inFlight.set(id, commit);
+  async #commitTracked(plan: WebhookPlan, nonce: string | undefined): Promise<CommitOutcome> {
+    const { id } = plan.receipt;
+    const outcome = this.#commit(plan);
+    const entry = { outcome, nonce };
+
+    this.#inFlight.set(id, entry);
 
     try {
-      return await commit;
+      return await outcome;
     } finally {
-      this.#inFlight.delete(id);
+      if (this.#inFlight.get(id) === entry) {
+        this.#inFlight.delete(id);
+      }
     }
   }
 
   async #commit(plan: WebhookPlan): Promise<CommitOutcome> {
     try {
-      const { duplicate, advanced } = await this.#options.store.commitWebhook(plan.receipt);
+      const result = await this.#options.store.commitWebhook(plan.receipt);
+      const { duplicate, advanced } = result;
+
+      if (result.replayed) {
+        return { ok: true, duplicate: false, replayed: true };
+      }
 
       if (!duplicate) {
         this.#emitPlan(plan, advanced);

@@ -13,6 +13,7 @@ import {
   type WebhookResponse,
 } from "../provider.js";
 import { decideInbound, type InboundDecision, reportEvent } from "./consent.js";
+import { checkWebhookNonce } from "./nonce.js";
 import type { ResolvedGatewayOptions } from "./options.js";
 import { type Assembly, assembleInbound } from "./parts.js";
 
@@ -61,6 +62,13 @@ export async function planWebhook(
     return { response: rejection };
   }
 
+  // The nonce is checked before anything is stored, multipart parts included.
+  const nonceCheck = await checkWebhookNonce(options, provider, request, jsonAnswer);
+
+  if ("response" in nonceCheck) {
+    return nonceCheck;
+  }
+
   let parsed: ParsedWebhook;
 
   try {
@@ -77,7 +85,19 @@ export async function planWebhook(
     return { response: partFailure(options, provider, error) };
   }
 
-  return planParsed(options, provider, kind, { ...parsed, inbound: assembly.messages }, assembly);
+  const plan = planParsed(
+    options,
+    provider,
+    kind,
+    { ...parsed, inbound: assembly.messages },
+    assembly,
+  );
+
+  if (nonceCheck.nonce !== undefined) {
+    plan.receipt.nonce = nonceCheck.nonce;
+  }
+
+  return plan;
 }
 
 /** Classifies parsed (and reassembled) messages and builds the receipt to commit. */

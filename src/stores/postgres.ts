@@ -25,6 +25,7 @@ import {
   resolveScope,
   validateConsentEvent,
   validateMessagePart,
+  validateNonceQuery,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,
@@ -40,8 +41,10 @@ import type {
   ConsentState,
   ErasureResult,
   ErasureStore,
+  HealthCheckStore,
   MessagePartGroup,
   MessagePartInput,
+  NonceStore,
   OptOutStore,
   OutboxEntry,
   OutboxStore,
@@ -55,6 +58,7 @@ import { isStoreError } from "../errors.js";
 import { createPool, runTransaction } from "./postgres/connection.js";
 import { closedStoreError, describeTarget, openError, toStoreError } from "./postgres/errors.js";
 import { migrate, readSchemaVersion } from "./postgres/migrations.js";
+import { PostgresNonces } from "./postgres/nonces.js";
 import {
   type ConnectionTarget,
   type PostgresStoreOptions,
@@ -122,7 +126,14 @@ function snapshotReceipt(receipt: WebhookReceipt): ReceiptSnapshot {
  * PostgreSQL schema. Open it with {@link openPostgresStore}.
  */
 export class PostgresOptOutStore
-  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+  implements
+    OptOutStore,
+    OutboxStore,
+    PartStore,
+    StatusStore,
+    ErasureStore,
+    NonceStore,
+    HealthCheckStore
 {
   /** The schema that contains the store's tables. */
   readonly schema: string;
@@ -131,6 +142,7 @@ export class PostgresOptOutStore
   readonly #label: string;
   readonly #quotedSchema: string;
   readonly #queries: PostgresQueries;
+  readonly #nonces: PostgresNonces;
   readonly #partQueue = new KeyedSerialQueue();
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
@@ -142,6 +154,7 @@ export class PostgresOptOutStore
     this.#label = setup.label;
     this.#quotedSchema = setup.options.quotedSchema;
     this.#queries = new PostgresQueries(setup.pool, buildSql(setup.options.quotedSchema));
+    this.#nonces = new PostgresNonces(setup.options.quotedSchema);
   }
 
   /**
@@ -275,9 +288,35 @@ export class PostgresOptOutStore
     validateWebhookReceipt(receipt);
     const snapshot = snapshotReceipt(receipt);
 
+    const nonce = receipt.nonce && { ...receipt.nonce };
+
     return this.#run("commitWebhook", () =>
-      runTransaction(this.#pool, (client) => this.#queries.commitReceipt(client, snapshot)),
+      runTransaction(this.#pool, (client) =>
+        this.#nonces.guard(client, snapshot.provider, nonce, () =>
+          this.#queries.commitReceipt(client, snapshot),
+        ),
+      ),
     );
+  }
+
+  /** Returns the request hash stored with a provider's nonce, if it was committed. */
+  async findNonce(provider: string, nonce: string): Promise<string | undefined> {
+    this.#assertOpen("findNonce");
+    validateNonceQuery(provider, nonce);
+
+    return this.#run("findNonce", () => this.#nonces.find(this.#pool, provider, nonce));
+  }
+
+  /**
+   * Proves that the database takes writes now by rewriting one row.
+   *
+   * @throws {StoreError} when the write fails, such as on a lost connection or a server in
+   *   recovery.
+   */
+  async checkHealth(): Promise<void> {
+    this.#assertOpen("checkHealth");
+
+    await this.#run("checkHealth", () => this.#nonces.touchHealth(this.#pool));
   }
 
   /**

@@ -23,6 +23,7 @@ import {
   resolveScope,
   validateConsentEvent,
   validateMessagePart,
+  validateNonceQuery,
   validateOutboxClaim,
   validateOutboxId,
   validateOutboxRetry,
@@ -38,8 +39,10 @@ import type {
   ConsentState,
   ErasureResult,
   ErasureStore,
+  HealthCheckStore,
   MessagePartGroup,
   MessagePartInput,
+  NonceStore,
   OptOutStore,
   OutboxEntry,
   OutboxStore,
@@ -56,6 +59,7 @@ import {
   toStoreError,
 } from "./sqlite/errors.js";
 import { GroupCommitQueue } from "./sqlite/group-commit.js";
+import { NonceQueries } from "./sqlite/nonces.js";
 import {
   openDatabase,
   parseSqliteOptions,
@@ -79,12 +83,20 @@ const LIST_PAGE_SIZE = 500;
  * {@link openSqliteStore}.
  */
 export class SqliteOptOutStore
-  implements OptOutStore, OutboxStore, PartStore, StatusStore, ErasureStore
+  implements
+    OptOutStore,
+    OutboxStore,
+    PartStore,
+    StatusStore,
+    ErasureStore,
+    NonceStore,
+    HealthCheckStore
 {
   /** The database file, as given. */
   readonly path: string;
   readonly #db: Database;
   readonly #queries: ConsentQueries;
+  readonly #nonces: NonceQueries;
   readonly #queue: GroupCommitQueue;
   readonly #immediate: (work: () => void) => void;
   #closing: Promise<void> | undefined;
@@ -93,6 +105,7 @@ export class SqliteOptOutStore
     this.path = path;
     this.#db = db;
     this.#queries = new ConsentQueries(db);
+    this.#nonces = new NonceQueries(db);
 
     const transaction = db.transaction((work: () => void) => work());
     this.#immediate = (work) => transaction.immediate(work);
@@ -224,7 +237,32 @@ export class SqliteOptOutStore
       })),
     };
 
-    return this.#write("commitWebhook", () => this.#queries.insertReceipt(snapshot));
+    const nonce = receipt.nonce && { ...receipt.nonce };
+
+    return this.#write("commitWebhook", () =>
+      this.#nonces.guard(snapshot.provider, nonce, () => this.#queries.insertReceipt(snapshot)),
+    );
+  }
+
+  /** Returns the request hash stored with a provider's nonce, if it was committed. */
+  async findNonce(provider: string, nonce: string): Promise<string | undefined> {
+    this.#assertOpen("findNonce");
+    validateNonceQuery(provider, nonce);
+
+    return this.#read("findNonce", () => this.#nonces.find(provider, nonce));
+  }
+
+  /**
+   * Proves that the file takes writes now: rewrites one row through the group commit and
+   * resolves once it is on disk.
+   *
+   * @throws {StoreError} when the write fails, such as on a full disk or a lock held past
+   *   the busy timeout.
+   */
+  async checkHealth(): Promise<void> {
+    this.#assertWritable("checkHealth");
+
+    await this.#write("checkHealth", () => this.#nonces.touchHealth());
   }
 
   /**

@@ -1,9 +1,9 @@
 /**
  * The conformance suite of the `OptOutStore` contract. A store module calls
  * {@link describeOptOutStore} from a vitest test file; every test gets a fresh, empty store
- * from the factory. Outbox, message-part, delivery-status and erasure tests run when the
- * store also implements `OutboxStore`, `PartStore`, `StatusStore` or `ErasureStore`, and are
- * skipped otherwise.
+ * from the factory. Outbox, message-part, delivery-status, erasure, nonce and health tests
+ * run when the store also implements `OutboxStore`, `PartStore`, `StatusStore`,
+ * `ErasureStore`, `NonceStore` or `HealthCheckStore`, and are skipped otherwise.
  *
  * Besides the `OptOutStore` contract, the suite expects an invalid event to be rejected with
  * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, and a call after
@@ -20,6 +20,7 @@ import type {
 } from "../consent/types.js";
 import { isStoreError } from "../errors.js";
 import { describeErasureStore } from "./store-suite-erasure.js";
+import { describeNonceStore } from "./store-suite-nonces.js";
 import { describePartStore } from "./store-suite-parts.js";
 import { describeStatusStore } from "./store-suite-statuses.js";
 
@@ -599,6 +600,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
 
     describePartStore(() => store);
     describeStatusStore(() => store);
+    describeNonceStore(() => store);
     describeErasureStore(() => store);
 
     describe("outbox", () => {

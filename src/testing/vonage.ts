@@ -338,6 +338,8 @@ export interface SignedVonageMessagesRequestInput {
   secret?: string | undefined;
   /** Issued-at time of the token, in Unix seconds. @default now */
   iat?: number | undefined;
+  /** The token's id. @default a random UUID */
+  jti?: string | undefined;
 }
 
 /** Builds a Messages API webhook request with its `Authorization: Bearer` token. */
@@ -348,7 +350,12 @@ export function signedVonageMessagesRequest(
   const headers = new Headers({ "content-type": "application/json" });
 
   if (input.secret !== undefined) {
-    const token = signVonageJwt({ secret: input.secret, payload: text, iat: input.iat });
+    const token = signVonageJwt({
+      secret: input.secret,
+      payload: text,
+      iat: input.iat,
+      jti: input.jti,
+    });
 
     headers.set("authorization", `Bearer ${token}`);
   }

@@ -114,6 +114,23 @@ CREATE TABLE message_statuses (
 );
 `;
 
+// The signed nonces of committed webhooks, each with a hash of the request that carried
+// it, and one row that a health check rewrites to prove that the database takes writes.
+const noncesAndHealth = `
+CREATE TABLE webhook_nonces (
+  provider text NOT NULL,
+  nonce text NOT NULL,
+  request_hash text NOT NULL,
+  committed_at timestamptz NOT NULL,
+  PRIMARY KEY (provider, nonce)
+);
+
+CREATE TABLE store_health (
+  id integer PRIMARY KEY CHECK (id = 1),
+  checked_at timestamptz NOT NULL
+);
+`;
+
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
 export const migrations: readonly Migration[] = [
   {
@@ -121,6 +138,7 @@ export const migrations: readonly Migration[] = [
     description: "consent log, derived state, receipts, outbox, message parts and statuses",
     sql: initialSchema,
   },
+  { version: 2, description: "webhook nonces and the health check row", sql: noncesAndHealth },
 ];
 
 /** The schema version this code creates and reads. */

@@ -117,11 +117,29 @@ CREATE TABLE message_statuses (
 ) WITHOUT ROWID;
 `;
 
+// The signed nonces of committed webhooks, each with a hash of the request that carried
+// it, and one row that a health check rewrites to prove that the file takes writes.
+const noncesAndHealth = `
+CREATE TABLE webhook_nonces (
+  provider TEXT NOT NULL,
+  nonce TEXT NOT NULL,
+  request_hash TEXT NOT NULL,
+  committed_at INTEGER NOT NULL,
+  PRIMARY KEY (provider, nonce)
+) WITHOUT ROWID;
+
+CREATE TABLE store_health (
+  id INTEGER PRIMARY KEY CHECK (id = 1),
+  checked_at INTEGER NOT NULL
+);
+`;
+
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
 export const migrations: readonly Migration[] = [
   { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
   { version: 2, description: "parts of multipart messages", sql: messageParts },
   { version: 3, description: "latest delivery status of sent messages", sql: messageStatuses },
+  { version: 4, description: "webhook nonces and the health check row", sql: noncesAndHealth },
 ];
 
 /** The schema version this code creates and reads. */
