@@ -244,4 +244,44 @@ describe("optout forget", () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("privacy.pseudonymKey");
   });
+
+  it("erased store without a key exits 2", async () => {
+    const keyless = await writeConfig(join(dir, "erased-keyless"), {
+      store: { type: "sqlite", path: join(dir, "a.db") },
+      providers: { twilio: { accountSid: api.accountSid, authToken: api.authToken } },
+    });
+    const before = api.requests.length;
+
+    const result = await cli("send", "--to", person, "--body", "hi", "--config", keyless);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("privacy.pseudonymKey: is missing");
+    expect(api.requests).toHaveLength(before);
+  });
+
+  it("erased store with another key exits 2", async () => {
+    const otherKey = await writeConfig(join(dir, "erased-other-key"), {
+      store: { type: "sqlite", path: join(dir, "a.db") },
+      privacy: { pseudonymKey: "another-pseudonym-key-0123456789abcdefgh" },
+    });
+
+    const status = await cli("optout", "status", person, "--config", otherKey);
+    const forget = await cli("optout", "forget", "+12025550231", "--config", otherKey);
+
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain("differs from the key");
+    expect(forget.code).toBe(2);
+  });
+
+  it("ignoreLostPseudonymKey starts with a warning", async () => {
+    const ignoring = await writeConfig(join(dir, "erased-ignoring"), {
+      store: { type: "sqlite", path: join(dir, "a.db") },
+      privacy: { ignoreLostPseudonymKey: true },
+    });
+
+    const result = await cli("optout", "status", person, "--config", ignoring);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("ignoreLostPseudonymKey is set");
+  });
 });

@@ -462,7 +462,9 @@ describe("PostgresOptOutStore on a server", () => {
     const first = await open();
     await first.record(event(phoneNumber(1)));
     await first.close();
-    await admin.query(`DROP TABLE ${quoted}.webhook_nonces, ${quoted}.store_health`);
+    await admin.query(
+      `DROP TABLE ${quoted}.webhook_nonces, ${quoted}.store_health, ${quoted}.store_settings`,
+    );
     await admin.query(`DELETE FROM ${quoted}.schema_migrations WHERE version > 1`);
 
     const second = await open();

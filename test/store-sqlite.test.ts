@@ -302,6 +302,7 @@ describe("SqliteOptOutStore on disk", () => {
       "message_statuses",
       "outbox",
       "store_health",
+      "store_settings",
       "webhook_nonces",
       "webhook_receipts",
     ]);

@@ -167,8 +167,9 @@ const privacy = z
   .strictObject({
     /**
      * Secret of the pseudonyms that `optout forget` keeps erased numbers under, usually
-     * `${SMSGATE_PSEUDONYM_KEY}`. Changing it, or leaving it out, unblocks every erased
-     * number, because the guard can then no longer find their pseudonyms.
+     * `${SMSGATE_PSEUDONYM_KEY}`. The store keeps a check value of it, and every command
+     * stops with a configuration error when the key is missing or another one while the
+     * store holds erased numbers, because the guard could not find their pseudonyms.
      */
     pseudonymKey: z
       .string()
@@ -176,6 +177,11 @@ const privacy = z
         error: "has fewer than 32 non-blank characters; use a long random secret",
       })
       .optional(),
+    /**
+     * Start although `pseudonymKey` is missing or is not the key that made the store's
+     * erased numbers. Their opt-outs are then not enforced, and a warning is logged.
+     */
+    ignoreLostPseudonymKey: z.boolean().default(false),
   })
   .prefault({});
 

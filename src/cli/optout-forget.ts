@@ -5,6 +5,7 @@
  */
 
 import { isErasureStore, minPseudonymKeyLength, pseudonymOf } from "../consent/erasure.js";
+import { keepPseudonymKey } from "../consent/pseudonym-key.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
 
@@ -32,6 +33,10 @@ export async function runForget(
     writeError(io, "the configured store does not support erasure (it has no forget method)");
     return ExitCode.usage;
   }
+
+  // The check value is kept before the first erasure, so that a later start with another
+  // key is stopped instead of sending to the erased number.
+  await keepPseudonymKey(store, key);
 
   const pseudonym = pseudonymOf(key, phone);
   const result = await store.forget(phone, pseudonym);

@@ -7,8 +7,9 @@
 import { resolve } from "node:path";
 import type { CountryCode } from "libphonenumber-js";
 import { MemoryOptOutStore } from "../consent/memory.js";
+import { verifyPseudonymKey } from "../consent/pseudonym-key.js";
 import type { OptOutStore, OutboxStore } from "../consent/types.js";
-import { ConfigError } from "../errors.js";
+import { ConfigError, isConfigError } from "../errors.js";
 import { Gateway } from "../gateway/gateway.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { Provider } from "../provider.js";
@@ -144,6 +145,8 @@ export async function createRuntime(
       throw new ConfigError("forward", "the configured store has no outbox to forward from");
     }
 
+    await checkPseudonymKey(config, store, logger);
+
     let dev: DevInfo | undefined;
     if (isDevMode(config)) {
       const devMode = await setUpDevMode(storePath, cwd);
@@ -180,6 +183,29 @@ export async function createRuntime(
     await closeProviders(providers);
     await store.close();
     throw error;
+  }
+}
+
+/**
+ * Stops with a configuration error when the store's erased numbers were made with another
+ * pseudonym key or the key is missing, unless `privacy.ignoreLostPseudonymKey` is set.
+ */
+async function checkPseudonymKey(
+  config: SmsgateConfig,
+  store: OptOutStore,
+  logger: Logger,
+): Promise<void> {
+  try {
+    await verifyPseudonymKey(store, config.privacy.pseudonymKey);
+  } catch (error) {
+    if (!isConfigError(error) || !config.privacy.ignoreLostPseudonymKey) {
+      throw error;
+    }
+
+    logger.warn(
+      { err: error },
+      "privacy.ignoreLostPseudonymKey is set: opt-outs of erased numbers are not enforced",
+    );
   }
 }
 

@@ -22,6 +22,14 @@ export function pseudonymOf(key: string, phone: string): string {
   return `${pseudonymPrefix}${digest}`;
 }
 
+/**
+ * Computes the value a store keeps to recognise the pseudonym key later: the hex
+ * HMAC-SHA256 of a fixed text, which reveals nothing about the key or any number.
+ */
+export function pseudonymKeyCheck(key: string): string {
+  return createHmac("sha256", key).update("smsgate pseudonym key check", "utf8").digest("hex");
+}
+
 /** Checks whether a value has the form of a pseudonym. */
 export function isPseudonym(value: string): boolean {
   return pseudonymPattern.test(value);

@@ -5,7 +5,9 @@
  * @module
  */
 
+export { isPseudonym, pseudonymKeyCheck, pseudonymOf } from "./erasure.js";
 export { MemoryOptOutStore } from "./memory.js";
+export { isPseudonymKeyStore, keepPseudonymKey, verifyPseudonymKey } from "./pseudonym-key.js";
 export {
   compareEventPositions,
   consentActions,
@@ -20,6 +22,7 @@ export {
   resolveScope,
   type SequencedEvent,
   validateConsentEvent,
+  validateKeyCheck,
   validateNonceQuery,
   validateOutboxClaim,
   validateOutboxId,

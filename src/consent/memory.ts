@@ -5,13 +5,14 @@
  */
 
 import { StoreError } from "../errors.js";
-import { numberNeedle, scrubEvent, validateErasure } from "./erasure.js";
+import { numberNeedle, pseudonymPrefix, scrubEvent, validateErasure } from "./erasure.js";
 import {
   copyConsentEvent,
   deriveConsentState,
   resolveScope,
   type SequencedEvent,
   validateConsentEvent,
+  validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
   validateOutboxClaim,
@@ -38,6 +39,8 @@ import {
   type OutboxMessage,
   type OutboxStore,
   type PartStore,
+  type PseudonymKeyStatus,
+  type PseudonymKeyStore,
   partGroupReuseAfterMs,
   type RecordResult,
   type StatusStore,
@@ -81,7 +84,8 @@ export class MemoryOptOutStore
     StatusStore,
     ErasureStore,
     NonceStore,
-    HealthCheckStore
+    HealthCheckStore,
+    PseudonymKeyStore
 {
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
@@ -91,6 +95,7 @@ export class MemoryOptOutStore
   readonly #statuses = new Map<string, StoredStatus>();
   /** Request hash by provider and nonce, keyed `provider\nnonce`. */
   readonly #nonces = new Map<string, string>();
+  #pseudonymKeyCheck: string | undefined;
   #nextSeq = 1;
   #closed = false;
 
@@ -200,6 +205,27 @@ export class MemoryOptOutStore
     validateNonceQuery(provider, nonce);
 
     return this.#nonces.get(`${provider}\n${nonce}`);
+  }
+
+  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
+    this.#assertOpen("pseudonymKeyStatus");
+
+    const erased = [...this.#eventsByPhone.keys()].some((phone) =>
+      phone.startsWith(pseudonymPrefix),
+    );
+
+    return { erased, keyCheck: this.#pseudonymKeyCheck };
+  }
+
+  /** Keeps the pseudonym key check value unless one is kept, and returns the kept one. */
+  async keepPseudonymKeyCheck(keyCheck: string): Promise<string> {
+    this.#assertOpen("keepPseudonymKeyCheck");
+    validateKeyCheck(keyCheck);
+
+    this.#pseudonymKeyCheck ??= keyCheck;
+
+    return this.#pseudonymKeyCheck;
   }
 
   /** Resolves while the store is open: process memory always takes writes. */

@@ -312,7 +312,7 @@ export function validateWebhookReceipt(value: unknown): asserts value is Webhook
   }
 }
 
-const REQUEST_HASH = /^[0-9a-f]{64}$/;
+const HEX_SHA256 = /^[0-9a-f]{64}$/;
 
 function validateWebhookNonce(value: unknown): void {
   if (typeof value !== "object" || value === null) {
@@ -322,7 +322,7 @@ function validateWebhookNonce(value: unknown): void {
   const nonce = value as Record<string, unknown>;
   requireArgumentString(nonce.value, "receipt.nonce.value");
 
-  if (typeof nonce.requestHash !== "string" || !REQUEST_HASH.test(nonce.requestHash)) {
+  if (typeof nonce.requestHash !== "string" || !HEX_SHA256.test(nonce.requestHash)) {
     throw invalidArgument(
       "receipt.nonce.requestHash",
       `must be a hex SHA-256 of 64 lowercase digits (received ${describeValue(nonce.requestHash)})`,
@@ -461,6 +461,16 @@ export function validateStalePartQuery(before: unknown, limit: unknown): void {
 export function validateStatusQuery(provider: unknown, messageId: unknown): void {
   requireArgumentString(provider, "provider");
   requireArgumentString(messageId, "messageId");
+}
+
+/** Validates the argument of `PseudonymKeyStore.keepPseudonymKeyCheck`: 64 hex digits. */
+export function validateKeyCheck(keyCheck: unknown): void {
+  if (typeof keyCheck !== "string" || !HEX_SHA256.test(keyCheck)) {
+    throw invalidArgument(
+      "keyCheck",
+      `must be a hex SHA-256 of 64 lowercase digits (received ${describeValue(keyCheck)})`,
+    );
+  }
 }
 
 /** Validates the arguments of `NonceStore.findNonce`. */

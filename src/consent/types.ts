@@ -266,6 +266,30 @@ export interface NonceStore {
   findNonce(provider: string, nonce: string): Promise<string | undefined>;
 }
 
+/** Whether a store holds erased numbers, and the check value of the key that made them. */
+export interface PseudonymKeyStatus {
+  /** True when an event of the store belongs to a pseudonym. */
+  erased: boolean;
+  /** The value {@link PseudonymKeyStore.keepPseudonymKeyCheck} kept, if any. */
+  keyCheck: string | undefined;
+}
+
+/**
+ * A store that remembers a check value of the pseudonym key, so that a server started with
+ * another key, or none, is stopped before it sends to numbers whose erased opt-outs it can
+ * no longer find.
+ */
+export interface PseudonymKeyStore {
+  /** Reads whether the store holds erased numbers, and the kept key check value. */
+  pseudonymKeyStatus(): Promise<PseudonymKeyStatus>;
+
+  /**
+   * Keeps `keyCheck` unless a value is kept already, and returns the kept value, so that
+   * the caller can compare it with its own.
+   */
+  keepPseudonymKeyCheck(keyCheck: string): Promise<string>;
+}
+
 /** A store that can prove, on request, that it takes writes now. */
 export interface HealthCheckStore {
   /**

@@ -24,6 +24,7 @@ import {
   copyConsentEvent,
   resolveScope,
   validateConsentEvent,
+  validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
   validateOutboxClaim,
@@ -49,6 +50,8 @@ import type {
   OutboxEntry,
   OutboxStore,
   PartStore,
+  PseudonymKeyStatus,
+  PseudonymKeyStore,
   RecordResult,
   StatusStore,
   StoredStatus,
@@ -69,6 +72,7 @@ import {
 import { PostgresQueries, type ReceiptSnapshot } from "./postgres/queries.js";
 import { rowToEvent } from "./postgres/rows.js";
 import { KeyedSerialQueue } from "./postgres/serial.js";
+import { PostgresSettings } from "./postgres/settings.js";
 import { buildSql } from "./postgres/sql.js";
 
 export { SCHEMA_VERSION } from "./postgres/migrations.js";
@@ -133,7 +137,8 @@ export class PostgresOptOutStore
     StatusStore,
     ErasureStore,
     NonceStore,
-    HealthCheckStore
+    HealthCheckStore,
+    PseudonymKeyStore
 {
   /** The schema that contains the store's tables. */
   readonly schema: string;
@@ -143,6 +148,7 @@ export class PostgresOptOutStore
   readonly #quotedSchema: string;
   readonly #queries: PostgresQueries;
   readonly #nonces: PostgresNonces;
+  readonly #settings: PostgresSettings;
   readonly #partQueue = new KeyedSerialQueue();
   readonly #pending = new Set<Promise<unknown>>();
   #closing: Promise<void> | undefined;
@@ -155,6 +161,7 @@ export class PostgresOptOutStore
     this.#quotedSchema = setup.options.quotedSchema;
     this.#queries = new PostgresQueries(setup.pool, buildSql(setup.options.quotedSchema));
     this.#nonces = new PostgresNonces(setup.options.quotedSchema);
+    this.#settings = new PostgresSettings(setup.options.quotedSchema);
   }
 
   /**
@@ -305,6 +312,23 @@ export class PostgresOptOutStore
     validateNonceQuery(provider, nonce);
 
     return this.#run("findNonce", () => this.#nonces.find(this.#pool, provider, nonce));
+  }
+
+  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
+    this.#assertOpen("pseudonymKeyStatus");
+
+    return this.#run("pseudonymKeyStatus", () => this.#settings.pseudonymKeyStatus(this.#pool));
+  }
+
+  /** Keeps the pseudonym key check value unless one is kept, and returns the kept one. */
+  async keepPseudonymKeyCheck(keyCheck: string): Promise<string> {
+    this.#assertOpen("keepPseudonymKeyCheck");
+    validateKeyCheck(keyCheck);
+
+    return this.#run("keepPseudonymKeyCheck", () =>
+      this.#settings.keepPseudonymKeyCheck(this.#pool, keyCheck),
+    );
   }
 
   /**

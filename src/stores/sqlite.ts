@@ -22,6 +22,7 @@ import {
   copyConsentEvent,
   resolveScope,
   validateConsentEvent,
+  validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
   validateOutboxClaim,
@@ -47,6 +48,8 @@ import type {
   OutboxEntry,
   OutboxStore,
   PartStore,
+  PseudonymKeyStatus,
+  PseudonymKeyStore,
   RecordResult,
   StatusStore,
   StoredStatus,
@@ -68,6 +71,7 @@ import {
   type SqliteStoreOptions,
 } from "./sqlite/open.js";
 import { ConsentQueries, type ReceiptSnapshot } from "./sqlite/queries.js";
+import { SettingsQueries } from "./sqlite/settings.js";
 import { rowToEvent } from "./sqlite/statements.js";
 
 export { SCHEMA_VERSION } from "./sqlite/migrations.js";
@@ -90,13 +94,15 @@ export class SqliteOptOutStore
     StatusStore,
     ErasureStore,
     NonceStore,
-    HealthCheckStore
+    HealthCheckStore,
+    PseudonymKeyStore
 {
   /** The database file, as given. */
   readonly path: string;
   readonly #db: Database;
   readonly #queries: ConsentQueries;
   readonly #nonces: NonceQueries;
+  readonly #settings: SettingsQueries;
   readonly #queue: GroupCommitQueue;
   readonly #immediate: (work: () => void) => void;
   #closing: Promise<void> | undefined;
@@ -106,6 +112,7 @@ export class SqliteOptOutStore
     this.#db = db;
     this.#queries = new ConsentQueries(db);
     this.#nonces = new NonceQueries(db);
+    this.#settings = new SettingsQueries(db);
 
     const transaction = db.transaction((work: () => void) => work());
     this.#immediate = (work) => transaction.immediate(work);
@@ -250,6 +257,23 @@ export class SqliteOptOutStore
     validateNonceQuery(provider, nonce);
 
     return this.#read("findNonce", () => this.#nonces.find(provider, nonce));
+  }
+
+  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
+    this.#assertOpen("pseudonymKeyStatus");
+
+    return this.#read("pseudonymKeyStatus", () => this.#settings.pseudonymKeyStatus());
+  }
+
+  /** Keeps the pseudonym key check value unless one is kept, and returns the kept one. */
+  async keepPseudonymKeyCheck(keyCheck: string): Promise<string> {
+    this.#assertWritable("keepPseudonymKeyCheck");
+    validateKeyCheck(keyCheck);
+
+    return this.#write("keepPseudonymKeyCheck", () =>
+      this.#settings.keepPseudonymKeyCheck(keyCheck),
+    );
   }
 
   /**

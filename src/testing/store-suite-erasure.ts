@@ -1,11 +1,13 @@
 import { beforeEach, describe, expect, it } from "vitest";
-import { isErasureStore, pseudonymOf } from "../consent/erasure.js";
+import { isErasureStore, pseudonymKeyCheck, pseudonymOf } from "../consent/erasure.js";
+import { isPseudonymKeyStore } from "../consent/pseudonym-key.js";
 import type {
   ConsentEvent,
   ErasureStore,
   OptOutStore,
   OutboxStore,
   PartStore,
+  PseudonymKeyStore,
   WebhookReceipt,
 } from "../consent/types.js";
 import { isInvalidRequestError } from "../errors.js";
@@ -194,6 +196,32 @@ export function describeErasureStore(current: () => OptOutStore): void {
 
       expect(waiting.map((group) => group.groupKey)).toEqual([`test:${OTHER}:${APP_NUMBER}:r2`]);
       expect(waiting[0]?.parts).toHaveLength(1);
+    });
+
+    it("reports erased numbers and keeps one key check", async ({ skip }) => {
+      skip(!isPseudonymKeyStore(store), "the store does not implement PseudonymKeyStore");
+      const keys = store as unknown as PseudonymKeyStore;
+      const first = pseudonymKeyCheck(KEY);
+      const other = pseudonymKeyCheck(`${KEY}-other`);
+
+      const empty = await keys.pseudonymKeyStatus();
+      await store.record(event());
+      await store.forget(PERSON, PSEUDONYM);
+      const kept = await keys.keepPseudonymKeyCheck(first);
+      const second = await keys.keepPseudonymKeyCheck(other);
+      const after = await keys.pseudonymKeyStatus();
+
+      expect(empty).toEqual({ erased: false, keyCheck: undefined });
+      expect(kept).toBe(first);
+      expect(second).toBe(first);
+      expect(after).toEqual({ erased: true, keyCheck: first });
+    });
+
+    it("rejects a key check that is not 64 hex digits", async ({ skip }) => {
+      skip(!isPseudonymKeyStore(store), "the store does not implement PseudonymKeyStore");
+      const keys = store as unknown as PseudonymKeyStore;
+
+      await expect(keys.keepPseudonymKeyCheck("not-hex")).rejects.toSatisfy(isInvalidRequestError);
     });
   });
 }

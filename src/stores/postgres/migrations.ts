@@ -115,7 +115,8 @@ CREATE TABLE message_statuses (
 `;
 
 // The signed nonces of committed webhooks, each with a hash of the request that carried
-// it, and one row that a health check rewrites to prove that the database takes writes.
+// it, one row that a health check rewrites to prove that the database takes writes, and
+// settings such as the check value of the pseudonym key.
 const noncesAndHealth = `
 CREATE TABLE webhook_nonces (
   provider text NOT NULL,
@@ -129,6 +130,11 @@ CREATE TABLE store_health (
   id integer PRIMARY KEY CHECK (id = 1),
   checked_at timestamptz NOT NULL
 );
+
+CREATE TABLE store_settings (
+  name text PRIMARY KEY,
+  value text NOT NULL
+);
 `;
 
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
@@ -138,7 +144,7 @@ export const migrations: readonly Migration[] = [
     description: "consent log, derived state, receipts, outbox, message parts and statuses",
     sql: initialSchema,
   },
-  { version: 2, description: "webhook nonces and the health check row", sql: noncesAndHealth },
+  { version: 2, description: "webhook nonces, health check row, settings", sql: noncesAndHealth },
 ];
 
 /** The schema version this code creates and reads. */

@@ -118,7 +118,8 @@ CREATE TABLE message_statuses (
 `;
 
 // The signed nonces of committed webhooks, each with a hash of the request that carried
-// it, and one row that a health check rewrites to prove that the file takes writes.
+// it, one row that a health check rewrites to prove that the file takes writes, and
+// settings such as the check value of the pseudonym key.
 const noncesAndHealth = `
 CREATE TABLE webhook_nonces (
   provider TEXT NOT NULL,
@@ -132,6 +133,11 @@ CREATE TABLE store_health (
   id INTEGER PRIMARY KEY CHECK (id = 1),
   checked_at INTEGER NOT NULL
 );
+
+CREATE TABLE store_settings (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 `;
 
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
@@ -139,7 +145,7 @@ export const migrations: readonly Migration[] = [
   { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
   { version: 2, description: "parts of multipart messages", sql: messageParts },
   { version: 3, description: "latest delivery status of sent messages", sql: messageStatuses },
-  { version: 4, description: "webhook nonces and the health check row", sql: noncesAndHealth },
+  { version: 4, description: "webhook nonces, health check row, settings", sql: noncesAndHealth },
 ];
 
 /** The schema version this code creates and reads. */
