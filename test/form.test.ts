@@ -1,4 +1,5 @@
-import { describe, expect, it } from "vitest";
+import fc from "fast-check";
+import { describe, expect, it, test } from "vitest";
 import { isWebhookParseError, WebhookParseError } from "../src/errors.js";
 import { encodeForm, formFieldsToRecord, parseFormBody } from "../src/http/form.js";
 
@@ -173,5 +174,44 @@ describe("encodeForm", () => {
         ["MediaUrl", "b"],
       ]),
     ).toBe("MediaUrl=a&MediaUrl=b");
+  });
+
+  test.each([
+    ["", ""],
+    ["*-._", "*-._"],
+    ["!'()~", "%21%27%28%29%7E"],
+    ["a b", "a+b"],
+    ["%20", "%2520"],
+    ["é✓🛑", "%C3%A9%E2%9C%93%F0%9F%9B%91"],
+    ["\ud83d", "%EF%BF%BD"],
+    ["x\udc00y", "x%EF%BF%BDy"],
+  ])("encodes %j as %s", (value, encoded) => {
+    expect(encodeForm([["v", value]])).toBe(`v=${encoded}`);
+  });
+
+  it("encodes empty names and lists", () => {
+    expect(encodeForm([])).toBe("");
+    expect(encodeForm([["", ""]])).toBe("=");
+    expect(
+      encodeForm([
+        ["", ""],
+        ["", ""],
+      ]),
+    ).toBe("=&=");
+  });
+
+  it("matches URLSearchParams on any text", () => {
+    const text = fc.oneof(
+      fc.string({ unit: "grapheme-composite" }),
+      fc.string({ unit: "binary" }),
+      fc.string({ unit: fc.constantFrom(" ", "+", "%", "&", "=", "!", "~", "*", "\ud800", "a") }),
+    );
+
+    fc.assert(
+      fc.property(fc.array(fc.tuple(text, text), { maxLength: 6 }), (pairs) => {
+        expect(encodeForm(pairs)).toBe(new URLSearchParams(pairs).toString());
+      }),
+      { numRuns: 3000 },
+    );
   });
 });

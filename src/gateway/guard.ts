@@ -7,8 +7,12 @@
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
 import type { OptOutStore } from "../consent/types.js";
 
-/** Checks whether `phone` is opted out in `scope`, reading its pseudonym when a key is set. */
-export async function isBlocked(
+/**
+ * Checks whether `phone` is opted out in `scope`, reading its pseudonym when a key is set.
+ * Without a key it returns the store's own promise, so an error the store throws instead of
+ * rejecting reaches the caller as a throw.
+ */
+export function isBlocked(
   store: OptOutStore,
   phone: string,
   scope: string,
@@ -18,6 +22,15 @@ export async function isBlocked(
     return store.isOptedOut(phone, scope);
   }
 
+  return isBlockedWithPseudonym(store, phone, scope, pseudonymKey);
+}
+
+async function isBlockedWithPseudonym(
+  store: OptOutStore,
+  phone: string,
+  scope: string,
+  pseudonymKey: string,
+): Promise<boolean> {
   const pseudonym = pseudonymOf(pseudonymKey, phone);
   const optedOut = await store.filterOptedOut([phone, pseudonym], scope);
 

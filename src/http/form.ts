@@ -21,6 +21,7 @@ const encoder = new TextEncoder();
 
 // With the `u` flag a surrogate pair is one code point, so only unpaired halves match.
 const LONE_SURROGATE = /\p{Surrogate}/u;
+const LONE_SURROGATES = /\p{Surrogate}/gu;
 
 /** Maximum number of raw input bytes quoted in an error message. */
 const QUOTE_LIMIT = 40;
@@ -93,13 +94,44 @@ export function formFieldsToRecord(
  * repeating a name once per value. Spaces become `+`, as browsers and Twilio send them.
  */
 export function encodeForm(pairs: Iterable<readonly [string, string]>): string {
-  const params = new URLSearchParams();
+  let body = "";
 
   for (const [name, value] of pairs) {
-    params.append(name, value);
+    body += `${body === "" ? "" : "&"}${encodeFormComponent(name)}=${encodeFormComponent(value)}`;
   }
 
-  return params.toString();
+  return body;
+}
+
+/** Characters that `URLSearchParams` leaves as they are in a form body. */
+const FORM_SAFE = /^[A-Za-z0-9*\-._]*$/;
+
+/** Characters that `encodeURIComponent` leaves as they are, but a form body escapes. */
+const URI_ONLY_SAFE = /[!'()~]/g;
+
+/**
+ * Encodes a name or value as the WHATWG URL Standard's `application/x-www-form-urlencoded`
+ * serializer does, byte for byte like `URLSearchParams`: UTF-8, a space as `+`, and every
+ * byte but ASCII letters, digits and `*-._` percent-encoded in upper case. Unpaired
+ * surrogates become U+FFFD first, as the conversion to a USVString makes them.
+ */
+function encodeFormComponent(text: string): string {
+  if (FORM_SAFE.test(text)) {
+    return text;
+  }
+
+  return encodeURIComponent(wellFormed(text))
+    .replace(URI_ONLY_SAFE, percentEncode)
+    .replaceAll("%20", "+");
+}
+
+// `encodeURIComponent` throws a URIError for an unpaired surrogate.
+function wellFormed(text: string): string {
+  return LONE_SURROGATE.test(text) ? text.replace(LONE_SURROGATES, "\uFFFD") : text;
+}
+
+function percentEncode(character: string): string {
+  return `%${character.charCodeAt(0).toString(16).toUpperCase()}`;
 }
 
 function toBytes(body: Uint8Array | string): Uint8Array {

@@ -6,6 +6,7 @@ import {
   parsePhoneNumberWithError,
 } from "libphonenumber-js/max";
 import { ConfigError, InvalidPhoneNumberError } from "../errors.js";
+import { readExactE164 } from "./e164.js";
 import { cleanPhoneText, describeInput, textProblem } from "./text.js";
 
 export type { CountryCode } from "libphonenumber-js/max";
@@ -64,10 +65,30 @@ export function isE164(value: string): boolean {
  */
 export function normalizePhoneNumber(input: string, options: NormalizeOptions = {}): PhoneNumber {
   const region = checkRegion(options.defaultRegion);
-  const text = cleanInput(input).replace(telScheme, "");
-  const international = !region && options.internationalPrefix00 && text.startsWith("00");
 
-  return parseValid(input, international ? `+${text.slice(2)}` : text, region);
+  return normalizeCleanText(input, cleanInput(input), region, options.internationalPrefix00);
+}
+
+/**
+ * Normalises `text`, the result of {@link cleanInput} on `input`, with a region already
+ * checked by {@link checkRegion}. Errors name `input`.
+ */
+export function normalizeCleanText(
+  input: string,
+  text: string,
+  region: CountryCode | undefined,
+  internationalPrefix00: boolean | undefined,
+): PhoneNumber {
+  const exact = readExactE164(text);
+
+  if (exact !== undefined) {
+    return exact.country === undefined ? { e164: exact.e164 } : exact;
+  }
+
+  const number = text.replace(telScheme, "");
+  const international = !region && internationalPrefix00 && number.startsWith("00");
+
+  return parseValid(input, international ? `+${number.slice(2)}` : number, region);
 }
 
 /**
@@ -99,6 +120,11 @@ export function normalizeInternationalDigits(input: string): PhoneNumber {
 
 /** Checks the input is usable text and returns it cleaned (see {@link cleanPhoneText}). */
 export function cleanInput(input: unknown): string {
+  // Text in exact E.164 form is ASCII without spaces, so cleaning would return it unchanged.
+  if (typeof input === "string" && e164Syntax.test(input)) {
+    return input;
+  }
+
   const problem = textProblem(input);
   if (problem) {
     throw new InvalidPhoneNumberError(describeInput(input), problem);

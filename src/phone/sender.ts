@@ -5,6 +5,7 @@ import {
   checkRegion,
   cleanInput,
   type NormalizeOptions,
+  normalizeCleanText,
   normalizeInternationalDigits,
   normalizePhoneNumber,
 } from "./normalize.js";
@@ -139,7 +140,8 @@ export function normalizeRecipient(input: string, options: NormalizeOptions = {}
     throw new InvalidPhoneNumberError(input, notRecipient[kind]);
   }
 
-  const phone = normalizePhoneNumber(input, options);
+  const region = checkRegion(options.defaultRegion);
+  const phone = normalizeCleanText(input, text, region, options.internationalPrefix00);
   const recipient: Recipient = { value: phone.e164, kind: "e164" };
   if (phone.extension) {
     recipient.extension = phone.extension;
