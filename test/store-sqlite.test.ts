@@ -294,9 +294,8 @@ describe("SqliteOptOutStore on disk", () => {
 
     expect(version).toBe(SCHEMA_VERSION);
     expect(tables).toEqual([
-      "consent_by_phone",
-      "consent_by_sender",
       "consent_events",
+      "consent_state",
       "message_part_groups",
       "message_parts",
       "message_statuses",

@@ -2,7 +2,8 @@
  * Seeds an SQLite consent store with opted-out numbers. `openSqliteStore` creates and
  * migrates the file, so the schema is the store's own. The rows are then written with direct
  * SQL on that schema, in one transaction of prepared inserts: one opt-out event per number
- * in `consent_events`, and its deciding rows in `consent_by_sender` and `consent_by_phone`.
+ * in `consent_events`, and its deciding rows in `consent_state`: one for its sender and one
+ * for every sender (sender '').
  * These are the rows the store's `record()` writes, without its disk flush per group of 256
  * events, which would make a 10M store take hours to seed.
  */
@@ -45,13 +46,9 @@ function insertOptOuts(db, count) {
       RETURNING seq`,
     )
     .pluck();
-  const insertBySender = db.prepare(
-    `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
-    VALUES (?, ?, 'opt-out', ?, ?)`,
-  );
-  const insertByPhone = db.prepare(
-    `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
-    VALUES (?, 'opt-out', ?, ?)`,
+  const insertState = db.prepare(
+    `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+    VALUES (?, ?, 'opt-out', ?, ?), (?, '', 'opt-out', ?, ?)`,
   );
   const occurredAt = Date.UTC(2025, 0, 1);
 
@@ -60,8 +57,7 @@ function insertOptOuts(db, count) {
       const phone = optedOutPhone(index);
       const seq = insertEvent.get(`seed:${index}`, phone, seededSender, occurredAt, occurredAt);
 
-      insertBySender.run(phone, seededSender, occurredAt, seq);
-      insertByPhone.run(phone, occurredAt, seq);
+      insertState.run(phone, seededSender, occurredAt, seq, phone, occurredAt, seq);
     }
   })();
 }

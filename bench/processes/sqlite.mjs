@@ -2,8 +2,9 @@
  * The SQLite store's reads, measured in a child process on seeded stores of several sizes:
  *
  * - guard check: `await store.isOptedOut(phone)`, the read `send()` makes, against a
- *   prepared `SELECT 1 FROM consent_by_phone WHERE phone = ? AND action = 'opt-out'` with
- *   `.pluck()` on its own connection;
+ *   prepared `SELECT 1 FROM consent_state WHERE phone = ? AND sender = '' AND
+ *   action = 'opt-out'` with `.pluck()` on its own connection (the row with sender '' is the
+ *   phone's deciding event over every sender);
  * - bulk check: `await store.filterOptedOut(recipients)` against one `json_each` join with
  *   the same table, both returning a `Set` of the opted-out recipients.
  *
@@ -16,12 +17,13 @@ import { lookupPhones, optedOutPhone, unknownPhone } from "../lib/data.mjs";
 import { serveRequests } from "../lib/processes.mjs";
 import { measureRate, measureRateAsync, medianCallMs, repeatAlternating } from "../lib/stats.mjs";
 
-const guardSql = "SELECT 1 FROM consent_by_phone WHERE phone = ? AND action = 'opt-out'";
+const guardSql =
+  "SELECT 1 FROM consent_state WHERE phone = ? AND sender = '' AND action = 'opt-out'";
 
 // CROSS JOIN keeps json_each as the outer loop, so each recipient is one index lookup.
 // With a plain JOIN, SQLite 3.53 scans every opted-out row for each recipient instead.
 const bulkSql = `SELECT j.value FROM json_each(?) AS j
-  CROSS JOIN consent_by_phone AS p ON p.phone = j.value
+  CROSS JOIN consent_state AS p ON p.phone = j.value AND p.sender = ''
   WHERE p.action = 'opt-out'`;
 
 const guardLookups = 20_000;

@@ -86,7 +86,7 @@ function ownSchemaWriter(db) {
 
 /**
  * Prepares the writes of one opt-out in the schema of smsgate's SQLite store: the receipt,
- * the event, and the newest event per (phone, sender) and per phone.
+ * the event, and the newest event per (phone, sender) and per phone (the row with sender '').
  */
 function storeSchemaWriter(db) {
   const insertReceipt = db.prepare(
@@ -101,21 +101,13 @@ function storeSchemaWriter(db) {
       RETURNING seq`,
     )
     .pluck();
-  const upsertBySender = db.prepare(
-    `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
-    VALUES (?, ?, 'opt-out', ?, ?)
+  const upsertState = db.prepare(
+    `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+    VALUES (?, ?, 'opt-out', ?, ?), (?, '', 'opt-out', ?, ?)
     ON CONFLICT (phone, sender) DO UPDATE SET action = excluded.action,
       occurred_at = excluded.occurred_at, seq = excluded.seq
     WHERE (excluded.occurred_at, excluded.seq)
-      > (consent_by_sender.occurred_at, consent_by_sender.seq)`,
-  );
-  const upsertByPhone = db.prepare(
-    `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
-    VALUES (?, 'opt-out', ?, ?)
-    ON CONFLICT (phone) DO UPDATE SET action = excluded.action,
-      occurred_at = excluded.occurred_at, seq = excluded.seq
-    WHERE (excluded.occurred_at, excluded.seq)
-      > (consent_by_phone.occurred_at, consent_by_phone.seq)`,
+      > (consent_state.occurred_at, consent_state.seq)`,
   );
 
   return {
@@ -138,8 +130,7 @@ function storeSchemaWriter(db) {
         receiptId,
       );
 
-      upsertBySender.run(phone, sender, receivedAt, seq);
-      upsertByPhone.run(phone, receivedAt, seq);
+      upsertState.run(phone, sender, receivedAt, seq, phone, receivedAt, seq);
     },
     recorded: db.prepare("SELECT count(*) FROM webhook_receipts").pluck(),
   };

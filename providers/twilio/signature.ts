@@ -17,7 +17,12 @@ export type TwilioSignatureParams = ReadonlyArray<readonly [string, string]>;
  */
 export function buildTwilioSignatureString(url: string, params: TwilioSignatureParams): string {
   // Step 1: start with the full URL: scheme, host, optional port, path and query.
-  let data = url;
+  return url + signedParamsText(params);
+}
+
+// The part of the signed string after the URL, the same for every URL candidate.
+function signedParamsText(params: TwilioSignatureParams): string {
+  let text = "";
 
   // Step 2: append each parameter name followed by its value, names sorted by UTF-16 code
   // unit, with no separators. An empty value appends only the name.
@@ -25,11 +30,11 @@ export function buildTwilioSignatureString(url: string, params: TwilioSignatureP
   // sorted, as Twilio's own SDKs compute it.
   for (const [name, values] of groupSortedValues(params)) {
     for (const value of values) {
-      data += name + value;
+      text += name + value;
     }
   }
 
-  return data;
+  return text;
 }
 
 /**
@@ -43,8 +48,10 @@ export function computeTwilioSignature(
   url: string,
   params: TwilioSignatureParams,
 ): string {
-  const data = buildTwilioSignatureString(url, params);
+  return signString(authToken, buildTwilioSignatureString(url, params));
+}
 
+function signString(authToken: string, data: string): string {
   // Step 4: HMAC-SHA1 keyed with the Auth Token over the UTF-8 string, then base64.
   return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
 }
@@ -96,9 +103,13 @@ export function verifyTwilioSignature(input: VerifyTwilioSignatureInput): boolea
     return false;
   }
 
-  return twilioSignatureUrlCandidates(url).some((candidate) =>
-    constantTimeEqual(computeTwilioSignature(authToken, candidate, params), signature),
-  );
+  const paramsText = signedParamsText(params);
+  const matches = (candidate: string): boolean =>
+    constantTimeEqual(signString(authToken, candidate + paramsText), signature);
+
+  // The first candidate is the URL as given, which is the one that matches almost always,
+  // so the other candidates are built only when it fails.
+  return matches(url) || twilioSignatureUrlCandidates(url).slice(1).some(matches);
 }
 
 /** Input of {@link verifyTwilioJsonSignature}. */

@@ -140,12 +140,43 @@ CREATE TABLE store_settings (
 ) WITHOUT ROWID;
 `;
 
+// consent_state replaces consent_by_sender and consent_by_phone. It stores the deciding event
+// per (phone, sender), and per phone over every sender under the reserved sender '', which
+// no event can have (a sender must be non-empty). Both rows of a phone sort next to each
+// other, so an opt-out usually changes one leaf page of one B-tree where it changed four
+// B-trees before: the two tables and their action indexes. The listings read this table in
+// primary-key order instead of the action indexes.
+const oneStateTable = `
+CREATE TABLE consent_state (
+  phone TEXT NOT NULL,
+  sender TEXT NOT NULL,
+  action TEXT NOT NULL,
+  occurred_at INTEGER NOT NULL,
+  seq INTEGER NOT NULL REFERENCES consent_events (seq),
+  PRIMARY KEY (phone, sender)
+) WITHOUT ROWID;
+
+INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+  SELECT phone, sender, action, occurred_at, seq FROM consent_by_sender;
+
+INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+  SELECT phone, '', action, occurred_at, seq FROM consent_by_phone;
+
+DROP TABLE consent_by_sender;
+DROP TABLE consent_by_phone;
+`;
+
 /** Every migration, in order. The last version is {@link SCHEMA_VERSION}. */
 export const migrations: readonly Migration[] = [
   { version: 1, description: "consent log, derived state, receipts, outbox", sql: initialSchema },
   { version: 2, description: "parts of multipart messages", sql: messageParts },
   { version: 3, description: "latest delivery status of sent messages", sql: messageStatuses },
   { version: 4, description: "webhook nonces, health check row, settings", sql: noncesAndHealth },
+  {
+    version: 5,
+    description: "one table of deciding events per sender and phone",
+    sql: oneStateTable,
+  },
 ];
 
 /** The schema version this code creates and reads. */

@@ -58,9 +58,9 @@ export class ConsentQueries {
       return false;
     }
 
-    const state = { ...parameters, seq };
-    this.#statements.upsertSenderState.run(state);
-    this.#statements.upsertPhoneState.run(state);
+    const { phone, sender, action, occurredAt } = parameters;
+
+    this.#statements.upsertState.run({ phone, sender, action, occurredAt, seq });
     return true;
   }
 
@@ -291,8 +291,7 @@ export class ConsentQueries {
     const names = { phone, pseudonym };
     const moved = statements.eraseEvents.run(names).changes;
 
-    statements.eraseSenderState.run(names);
-    statements.erasePhoneState.run(names);
+    statements.eraseState.run(names);
     statements.rebuildSenderState.run({ pseudonym });
     statements.rebuildPhoneState.run({ pseudonym });
 

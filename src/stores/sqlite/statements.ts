@@ -49,19 +49,13 @@ export interface OutboxRow {
 const eventColumns = `e.seq, e.id, e.phone, e.action, e.sender, e.source, e.provider,
   e.message_id, e.provider_code, e.text, e.keyword, e.note, e.occurred_at, e.recorded_at`;
 
+// consent_state stores the deciding event of each (phone, sender), and of each phone over
+// every sender in the row whose sender is '' (see migration 5).
+
 // The newest event of (phone, @scope) and (phone, '*'), in consent order.
-const decidingSenderRow = `SELECT s.seq FROM consent_by_sender AS s
+const decidingSenderRow = `SELECT s.seq FROM consent_state AS s
   WHERE s.phone = @phone AND s.sender IN (@scope, '*')
   ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1`;
-
-function listSenderArm(sender: string): string {
-  return `SELECT s.phone AS list_phone, ${eventColumns} FROM consent_by_sender AS s
-    JOIN consent_events AS e ON e.seq = s.seq
-    WHERE s.action = 'opt-out' AND s.sender = ${sender} AND s.phone > @after
-      AND NOT EXISTS (SELECT 1 FROM consent_by_sender AS n
-        WHERE n.phone = s.phone AND n.sender IN (@scope, '*')
-          AND (n.occurred_at, n.seq) > (s.occurred_at, s.seq))`;
-}
 
 // Erasure of one number: @phone, its @pseudonym, and @needle, the substring that marks the
 // number in JSON payloads and keys (see `numberNeedle`). The derived rows of the pseudonym
@@ -70,16 +64,15 @@ const erasureSql = {
   eraseEvents: `UPDATE consent_events SET phone = @pseudonym, text = NULL, keyword = NULL,
       note = NULL, message_id = NULL
     WHERE phone = @phone`,
-  eraseSenderState: "DELETE FROM consent_by_sender WHERE phone IN (@phone, @pseudonym)",
-  erasePhoneState: "DELETE FROM consent_by_phone WHERE phone IN (@phone, @pseudonym)",
-  rebuildSenderState: `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
+  eraseState: "DELETE FROM consent_state WHERE phone IN (@phone, @pseudonym)",
+  rebuildSenderState: `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
     SELECT phone, sender, action, occurred_at, seq FROM (
       SELECT phone, sender, action, occurred_at, seq, row_number() OVER (
         PARTITION BY sender ORDER BY occurred_at DESC, seq DESC) AS position
       FROM consent_events WHERE phone = @pseudonym)
     WHERE position = 1`,
-  rebuildPhoneState: `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
-    SELECT phone, action, occurred_at, seq FROM consent_events WHERE phone = @pseudonym
+  rebuildPhoneState: `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+    SELECT phone, '', action, occurred_at, seq FROM consent_events WHERE phone = @pseudonym
     ORDER BY occurred_at DESC, seq DESC LIMIT 1`,
   eraseParts: `DELETE FROM message_parts
     WHERE instr(group_key, @needle) > 0 OR instr(payload, @needle) > 0`,
@@ -103,51 +96,53 @@ const sql = {
       @text, @keyword, @note, @occurredAt, @recordedAt, @receiptId)
     ON CONFLICT (id) DO NOTHING
     RETURNING seq`,
-  // The row changes only when the new event is newer in consent order.
-  upsertSenderState: `INSERT INTO consent_by_sender (phone, sender, action, occurred_at, seq)
-    VALUES (@phone, @sender, @action, @occurredAt, @seq)
+  // The sender's row and the phone's row over every sender, each changed only when the new
+  // event is newer in consent order.
+  upsertState: `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
+    VALUES (@phone, @sender, @action, @occurredAt, @seq), (@phone, '', @action, @occurredAt, @seq)
     ON CONFLICT (phone, sender) DO UPDATE
       SET action = excluded.action, occurred_at = excluded.occurred_at, seq = excluded.seq
       WHERE (excluded.occurred_at, excluded.seq)
-        > (consent_by_sender.occurred_at, consent_by_sender.seq)`,
-  upsertPhoneState: `INSERT INTO consent_by_phone (phone, action, occurred_at, seq)
-    VALUES (@phone, @action, @occurredAt, @seq)
-    ON CONFLICT (phone) DO UPDATE
-      SET action = excluded.action, occurred_at = excluded.occurred_at, seq = excluded.seq
-      WHERE (excluded.occurred_at, excluded.seq)
-        > (consent_by_phone.occurred_at, consent_by_phone.seq)`,
+        > (consent_state.occurred_at, consent_state.seq)`,
   insertReceipt: `INSERT INTO webhook_receipts (id, provider, received_at, committed_at)
     VALUES (@id, @provider, @receivedAt, @committedAt)
     ON CONFLICT (id) DO NOTHING`,
   insertOutbox: `INSERT INTO outbox (id, receipt_id, type, payload, created_at, not_before)
     VALUES (@id, @receiptId, @type, @payload, @createdAt, @createdAt)
     ON CONFLICT (id) DO NOTHING`,
-  isOptedOutAny: `SELECT 1 FROM consent_by_phone WHERE phone = ? AND action = 'opt-out'`,
-  isOptedOutSender: `SELECT s.action = 'opt-out' FROM consent_by_sender AS s
+  isOptedOutAny: `SELECT 1 FROM consent_state
+    WHERE phone = ? AND sender = '' AND action = 'opt-out'`,
+  isOptedOutSender: `SELECT s.action = 'opt-out' FROM consent_state AS s
     WHERE s.phone = @phone AND s.sender IN (@scope, '*')
     ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1`,
   // CROSS JOIN keeps json_each as the outer loop, so each phone is one primary-key lookup.
   // A phone listed twice comes back twice; the caller collects the rows in a Set.
   filterAny: `SELECT s.phone FROM json_each(?) AS j
-    CROSS JOIN consent_by_phone AS s ON s.phone = j.value
+    CROSS JOIN consent_state AS s ON s.phone = j.value AND s.sender = ''
     WHERE s.action = 'opt-out'`,
   filterSender: `SELECT j.value FROM json_each(@phones) AS j
-    WHERE (SELECT s.action FROM consent_by_sender AS s
+    WHERE (SELECT s.action FROM consent_state AS s
       WHERE s.phone = j.value AND s.sender IN (@scope, '*')
       ORDER BY s.occurred_at DESC, s.seq DESC LIMIT 1) = 'opt-out'`,
-  stateAny: `SELECT ${eventColumns} FROM consent_by_phone AS s
-    JOIN consent_events AS e ON e.seq = s.seq WHERE s.phone = ?`,
+  stateAny: `SELECT ${eventColumns} FROM consent_state AS s
+    JOIN consent_events AS e ON e.seq = s.seq WHERE s.phone = ? AND s.sender = ''`,
   stateSender: `SELECT ${eventColumns} FROM consent_events AS e
     WHERE e.seq = (${decidingSenderRow})`,
   history: `SELECT ${eventColumns} FROM consent_events AS e WHERE e.phone = ? ORDER BY e.seq`,
-  listAny: `SELECT ${eventColumns} FROM consent_by_phone AS s
+  // The listings walk the primary key from @after, so a page reads the rows of its phones
+  // and of the phones in between that are not opted out, and never sorts.
+  listAny: `SELECT ${eventColumns} FROM consent_state AS s
     JOIN consent_events AS e ON e.seq = s.seq
-    WHERE s.action = 'opt-out' AND s.phone > @after
+    WHERE s.phone > @after AND s.sender = '' AND s.action = 'opt-out'
     ORDER BY s.phone LIMIT @limit`,
-  // One arm per sender value, each read in phone order from its index and merged without a
-  // sort. A phone with opted-out rows in both arms is listed once, by its newest row.
-  listSender: `${listSenderArm("@scope")} UNION ALL ${listSenderArm("'*'")}
-    ORDER BY list_phone LIMIT @limit`,
+  // A phone with opted-out rows for @scope and for '*' is listed once, by its newest row.
+  listSender: `SELECT ${eventColumns} FROM consent_state AS s
+    JOIN consent_events AS e ON e.seq = s.seq
+    WHERE s.phone > @after AND s.sender IN (@scope, '*') AND s.action = 'opt-out'
+      AND NOT EXISTS (SELECT 1 FROM consent_state AS n
+        WHERE n.phone = s.phone AND n.sender IN (@scope, '*')
+          AND (n.occurred_at, n.seq) > (s.occurred_at, s.seq))
+    ORDER BY s.phone LIMIT @limit`,
   claimOutbox: `UPDATE outbox
     SET lease_expires_at = @leaseExpiresAt, attempts = attempts + 1
     WHERE seq IN (SELECT seq FROM outbox
