@@ -20,6 +20,7 @@ import { runKeywordSuite, runPhoneSuite } from "./suites/micro.mjs";
 import { runSendSuite } from "./suites/send.mjs";
 import { runSqliteSuite } from "./suites/sqlite.mjs";
 import { runWebhookSuite } from "./suites/webhook.mjs";
+import { runWebhookPostgresSuite } from "./suites/webhook-postgres.mjs";
 
 const suites = {
   phone: runPhoneSuite,
@@ -27,6 +28,7 @@ const suites = {
   sqlite: runSqliteSuite,
   send: runSendSuite,
   webhook: runWebhookSuite,
+  "webhook-postgres": runWebhookPostgresSuite,
   memory: runMemorySuite,
 };
 
@@ -45,7 +47,7 @@ async function describeMachine() {
   const cpuinfo = await readFile("/proc/cpuinfo", "utf8").catch(() => "");
   const model = /^model name\s*:\s*(.+)$/m.exec(cpuinfo)?.[1] ?? cpus()[0]?.model ?? "unknown";
   const sqlite = new Database(":memory:").prepare("SELECT sqlite_version()").pluck().get();
-  const versions = ["smsgate", "better-sqlite3", "undici", "twilio", "libphonenumber-js"]
+  const versions = ["smsgate", "better-sqlite3", "pg", "undici", "twilio", "libphonenumber-js"]
     .map((name) => `${name} ${packageVersion(name)}`)
     .join(", ");
 
@@ -79,6 +81,14 @@ function storeSeeder(directory, seedTimes) {
   };
 }
 
+function targetSummary(rows, missed) {
+  if (rows.every((row) => row.met === undefined)) {
+    return "No benchmark of this run has a target.";
+  }
+
+  return missed.length === 0 ? "Every target was met." : `Targets missed: ${missed.join("; ")}.`;
+}
+
 function resultsBlock({ settings, machine, rows, seedTimes, startedAt, seconds }) {
   const command = ["npm run bench", ...(settings.argv.length > 0 ? ["--", ...settings.argv] : [])];
   const missed = rows
@@ -97,7 +107,7 @@ function resultsBlock({ settings, machine, rows, seedTimes, startedAt, seconds }
     "",
     ...renderNotes(rows),
     "",
-    missed.length === 0 ? "Every target was met." : `Targets missed: ${missed.join("; ")}.`,
+    targetSummary(rows, missed),
   ].join("\n");
 }
 

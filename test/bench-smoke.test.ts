@@ -7,6 +7,8 @@ import { describe, expect, it } from "vitest";
 // Runs the benchmark harness in its smoke mode: every suite with tiny sizes, one
 // repetition and sub-second runs, against the build in dist/ (`npm test` builds it first).
 // The numbers are not checked, only that every suite ran and that nothing was written.
+// The webhook-postgres suite needs the PostgreSQL database of SMSGATE_BENCH_PG_URL, by
+// default postgres://postgres@127.0.0.1:5432/test, and fails when it cannot connect.
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const documentPath = `${root}docs/benchmarks.md`;
@@ -31,6 +33,8 @@ describe("npm run bench -- --smoke", () => {
       "| send() through the guard",
       "| webhook STOP, 64 connections: smsgate serve",
       "| webhook STOP, 64 connections: smsgate library",
+      "| webhook STOP, 64 connections, PostgreSQL: smsgate serve",
+      "| webhook STOP, 64 connections, PostgreSQL: smsgate library",
       "| memory: smsgate serve",
     ]) {
       expect(stdout).toContain(benchmark);

@@ -11,12 +11,30 @@ const usage = `Usage: npm run bench -- [options]
   --quick          3 repetitions, shorter runs, 20 s memory run
   --full           adds the 10M opt-out store to the cost-growth runs (seeding takes minutes)
   --reps N         repetitions of each benchmark (default 5)
-  --only LIST      comma-separated suites: phone, keywords, sqlite, send, webhook, memory
+  --only LIST      comma-separated suites: phone, keywords, sqlite, send, webhook,
+                   webhook-postgres, memory
+  --pg-url URL     PostgreSQL database of the webhook-postgres suite, which creates and drops
+                   its own schemas there (default: $SMSGATE_BENCH_PG_URL, else
+                   postgres://postgres@127.0.0.1:5432/test)
   --no-write       print the results without updating docs/benchmarks.md
   --help           print this text`;
 
 /** Every suite, in the order they run. */
-export const suiteNames = ["phone", "keywords", "sqlite", "send", "webhook", "memory"];
+export const suiteNames = [
+  "phone",
+  "keywords",
+  "sqlite",
+  "send",
+  "webhook",
+  "webhook-postgres",
+  "memory",
+];
+
+/** The environment variable that sets the PostgreSQL database when `--pg-url` is not given. */
+export const postgresUrlVariable = "SMSGATE_BENCH_PG_URL";
+
+/** The PostgreSQL database used when neither `--pg-url` nor the variable is set. */
+export const defaultPostgresUrl = "postgres://postgres@127.0.0.1:5432/test";
 
 const modes = {
   smoke: {
@@ -69,7 +87,8 @@ const modes = {
 /**
  * Parses the flags into the settings of one run.
  *
- * @throws {Error} for an unknown flag, a bad `--reps` or an unknown suite name.
+ * @throws {Error} for an unknown flag, a bad `--reps`, an unknown suite name or a PostgreSQL
+ *   URL that is not a postgres:// URL.
  */
 export function parseOptions(argv) {
   const { values } = parseArgs({
@@ -80,6 +99,7 @@ export function parseOptions(argv) {
       full: { type: "boolean", default: false },
       reps: { type: "string" },
       only: { type: "string" },
+      "pg-url": { type: "string" },
       "no-write": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -110,6 +130,9 @@ export function parseOptions(argv) {
   }
 
   settings.suites = parseSuites(values.only);
+  if (settings.suites.includes("webhook-postgres")) {
+    settings.postgresUrl = parsePostgresUrl(values["pg-url"]);
+  }
   settings.write = !values.smoke && !values["no-write"];
   settings.argv = argv;
 
@@ -124,6 +147,22 @@ function parseRepetitions(text) {
   }
 
   return repetitions;
+}
+
+function parsePostgresUrl(flag) {
+  const fromEnvironment = process.env[postgresUrlVariable];
+  const url = flag ?? (fromEnvironment || defaultPostgresUrl);
+
+  if (!/^postgres(ql)?:\/\/./.test(url)) {
+    const source = flag === undefined ? postgresUrlVariable : "--pg-url";
+
+    // The value is left out of the message because a connection URL can contain a password.
+    throw new Error(
+      `${source} must be a postgres:// or postgresql:// URL, such as ${defaultPostgresUrl}`,
+    );
+  }
+
+  return url;
 }
 
 function parseSuites(text) {

@@ -206,3 +206,27 @@ export async function writeServeConfig(directory, name, port, storePath, account
   await writeFile(path, JSON.stringify(config, null, 2));
   return path;
 }
+
+/**
+ * Writes a configuration for `smsgate serve` with the benchmark's Twilio account, listening
+ * on `port` of 127.0.0.1 with the PostgreSQL store at `url` in `schema`, and returns its path.
+ * The file contains the URL as given, password included, so it belongs in the run's
+ * temporary directory.
+ */
+export async function writePostgresServeConfig(directory, name, port, store, account) {
+  const path = `${directory}/${name}.config.json`;
+  const config = {
+    listen: { host: "127.0.0.1", port },
+    publicUrl: `http://127.0.0.1:${port}`,
+    store: {
+      type: "postgres",
+      url: store.url,
+      schema: store.schema,
+      maxConnections: store.maxConnections,
+    },
+    providers: { twilio: account },
+  };
+
+  await writeFile(path, JSON.stringify(config, null, 2), { mode: 0o600 });
+  return path;
+}

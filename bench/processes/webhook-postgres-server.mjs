@@ -1,0 +1,223 @@
+/**
+ * A webhook server of the PostgreSQL webhook benchmark, in its own process on 127.0.0.1:
+ *
+ * - `handwritten`: what an application would write by hand. It parses the form, verifies
+ *   `X-Twilio-Signature`, and for a STOP appends the opt-out to a log keyed by MessageSid and
+ *   updates a state table keyed by phone. It commits as smsgate's PostgreSQL store commits a
+ *   webhook: one READ COMMITTED transaction per webhook (BEGIN, two statements, COMMIT) on a
+ *   client of a pg `Pool`, and responds only after its COMMIT returned;
+ * - `library`: smsgate as a library, as its README shows: `node:http` passing the raw body
+ *   and URL to `gateway.handleWebhook()` on a `PostgresOptOutStore`.
+ *
+ * The parent counts the stored rows with its own connection, so this process only serves.
+ */
+
+import { createServer } from "node:http";
+import pg from "pg";
+import { Gateway } from "smsgate";
+import { openPostgresStore } from "smsgate/stores/postgres";
+import { twilio } from "smsgate/twilio";
+import { serveRequests } from "../lib/processes.mjs";
+import { account, emptyTwiml, verifyTwilioForm } from "../lib/twilio.mjs";
+
+const twimlHeaders = { "content-type": "text/xml; charset=utf-8" };
+
+// The keywords of the SQLite hand-written baseline, which treats these bodies as a STOP.
+const stopWords = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]);
+
+let failures = 0;
+
+/** Logs a failed request to stderr: the first one, then the 10th, 100th and so on. */
+function logFailure(what, error) {
+  failures += 1;
+
+  if (Number.isInteger(Math.log10(failures))) {
+    const message = error instanceof Error ? error.message : String(error);
+
+    process.stderr.write(
+      `[webhook-postgres-server] ${what} failed (${failures} failures so far): ${message}\n`,
+    );
+  }
+}
+
+function readBody(req) {
+  return new Promise((resolve, reject) => {
+    const chunks = [];
+
+    req.on("data", (chunk) => chunks.push(chunk));
+    req.on("end", () => resolve(Buffer.concat(chunks)));
+    req.on("error", reject);
+  });
+}
+
+/** Returns the SQL that creates the hand-written tables in `quotedSchema`: log and state. */
+function handwrittenSchema(quotedSchema) {
+  return `
+CREATE TABLE IF NOT EXISTS ${quotedSchema}.opt_out_log (
+  message_sid text PRIMARY KEY,
+  phone text NOT NULL,
+  sender text NOT NULL,
+  body text NOT NULL,
+  received_at timestamptz NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ${quotedSchema}.opted_out (
+  phone text PRIMARY KEY,
+  message_sid text NOT NULL,
+  received_at timestamptz NOT NULL
+);`;
+}
+
+function handwrittenStatements(quotedSchema) {
+  return {
+    insertLog: `INSERT INTO ${quotedSchema}.opt_out_log
+        (message_sid, phone, sender, body, received_at)
+      VALUES ($1, $2, $3, $4, $5)
+      ON CONFLICT (message_sid) DO NOTHING`,
+    upsertState: `INSERT INTO ${quotedSchema}.opted_out AS s (phone, message_sid, received_at)
+      VALUES ($1, $2, $3)
+      ON CONFLICT (phone) DO UPDATE
+        SET message_sid = excluded.message_sid, received_at = excluded.received_at
+        WHERE excluded.received_at >= s.received_at`,
+  };
+}
+
+/**
+ * Writes one opt-out in its own transaction on a client of `pool`. A failure is rolled back,
+ * and a client whose ROLLBACK fails too, such as after a lost connection, is discarded.
+ */
+async function commitOptOut(pool, statements, { sid, phone, sender, body, receivedAt }) {
+  const client = await pool.connect();
+  let broken;
+
+  try {
+    await client.query("BEGIN");
+    const logged = await client.query(statements.insertLog, [sid, phone, sender, body, receivedAt]);
+
+    if (logged.rowCount > 0) {
+      await client.query(statements.upsertState, [phone, sid, receivedAt]);
+    }
+
+    await client.query("COMMIT");
+  } catch (error) {
+    broken = await client.query("ROLLBACK").then(
+      () => undefined,
+      (rollbackError) => rollbackError,
+    );
+    throw error;
+  } finally {
+    client.release(broken);
+  }
+}
+
+async function handwrittenHandler({ url, schema, maxConnections, publicOrigin }) {
+  const quotedSchema = `"${schema}"`;
+  // The connection settings of the pool that smsgate's store creates, with its default
+  // time-outs: 5 s to connect, 10 s per statement, and 1 s more on the client side.
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: maxConnections,
+    connectionTimeoutMillis: 5_000,
+    statement_timeout: 10_000,
+    idle_in_transaction_session_timeout: 10_000,
+    query_timeout: 11_000,
+    application_name: "smsgate-bench-handwritten",
+    keepAlive: true,
+  });
+
+  // An idle connection that fails is replaced on the next request, so the error is only
+  // reported here instead of ending the process.
+  pool.on("error", (error) => {
+    logFailure("idle connection", error);
+  });
+  await pool.query(handwrittenSchema(quotedSchema));
+
+  const statements = handwrittenStatements(quotedSchema);
+
+  return async (req, res) => {
+    const params = new URLSearchParams((await readBody(req)).toString("utf8"));
+    const webhookUrl = `${publicOrigin}${req.url}`;
+    const signature = req.headers["x-twilio-signature"];
+
+    if (!verifyTwilioForm(account.authToken, webhookUrl, params, signature)) {
+      res.writeHead(403).end();
+      return;
+    }
+
+    const sid = params.get("MessageSid");
+    const phone = params.get("From");
+    const body = params.get("Body") ?? "";
+    const optOut = params.get("OptOutType") === "STOP" || stopWords.has(body.trim().toUpperCase());
+
+    if (!sid || !phone || !optOut) {
+      res.writeHead(sid && phone ? 200 : 400, twimlHeaders).end(emptyTwiml);
+      return;
+    }
+
+    const optOutRow = { sid, phone, sender: params.get("To") ?? "", body, receivedAt: new Date() };
+
+    try {
+      await commitOptOut(pool, statements, optOutRow);
+    } catch (error) {
+      logFailure(`commit of MessageSid ${sid}`, error);
+      res.writeHead(503).end();
+      return;
+    }
+
+    res.writeHead(200, twimlHeaders).end(emptyTwiml);
+  };
+}
+
+async function libraryHandler({ url, schema, maxConnections, publicOrigin }) {
+  const store = await openPostgresStore({ url, schema, maxConnections });
+  const gateway = new Gateway({ providers: [twilio(account)], store });
+  const webhookPath = /^\/webhooks\/twilio\/(inbound|status)$/;
+
+  return async (req, res) => {
+    const route = webhookPath.exec(req.url?.split("?")[0] ?? "");
+
+    if (route === null || req.method !== "POST") {
+      res.writeHead(404).end();
+      return;
+    }
+
+    const body = await readBody(req);
+    const headers = new Headers();
+
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
+    }
+
+    const response = await gateway.handleWebhook(
+      "twilio",
+      { method: req.method, url: `${publicOrigin}${req.url}`, headers, body },
+      { kind: route[1] },
+    );
+
+    res.writeHead(response.status, response.headers).end(response.body);
+  };
+}
+
+const handlers = { handwritten: handwrittenHandler, library: libraryHandler };
+
+serveRequests({
+  start: ({ variant, url, schema, maxConnections }) =>
+    new Promise((resolve, reject) => {
+      let handler;
+      const server = createServer((req, res) => {
+        handler(req, res).catch((error) => {
+          logFailure(`${req.method} ${req.url}`, error);
+          res.destroy();
+        });
+      });
+
+      server.listen(0, "127.0.0.1", () => {
+        const { port } = server.address();
+        const publicOrigin = `http://127.0.0.1:${port}`;
+
+        handlers[variant]({ url, schema, maxConnections, publicOrigin }).then((created) => {
+          handler = created;
+          resolve({ port });
+        }, reject);
+      });
+    }),
+});
