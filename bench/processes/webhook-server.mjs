@@ -183,6 +183,8 @@ async function openHandwrittenDatabase(storePath, storeSchema) {
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
   db.pragma("foreign_keys = ON");
+  // The SQLite store checkpoints every 10,000 WAL pages, so the baselines do too.
+  db.pragma("wal_autocheckpoint = 10000");
 
   return { db, writer: storeSchema ? storeSchemaWriter(db) : ownSchemaWriter(db) };
 }
