@@ -18,12 +18,8 @@ import { Gateway } from "smsgate";
 import { openPostgresStore } from "smsgate/stores/postgres";
 import { twilio } from "smsgate/twilio";
 import { serveRequests } from "../lib/processes.mjs";
-import { account, emptyTwiml, verifyTwilioForm } from "../lib/twilio.mjs";
-
-const twimlHeaders = { "content-type": "text/xml; charset=utf-8" };
-
-// The keywords of the SQLite hand-written baseline, which treats these bodies as a STOP.
-const stopWords = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]);
+import { account, emptyTwiml } from "../lib/twilio.mjs";
+import { answerUnstored, readBody, readSignedStop, twimlHeaders } from "../lib/webhook.mjs";
 
 let failures = 0;
 
@@ -38,16 +34,6 @@ function logFailure(what, error) {
       `[webhook-postgres-server] ${what} failed (${failures} failures so far): ${message}\n`,
     );
   }
-}
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-
-    req.on("data", (chunk) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
 }
 
 /** Returns the SQL that creates the hand-written tables in `quotedSchema`: log and state. */
@@ -134,31 +120,19 @@ async function handwrittenHandler({ url, schema, maxConnections, publicOrigin })
   const statements = handwrittenStatements(quotedSchema);
 
   return async (req, res) => {
-    const params = new URLSearchParams((await readBody(req)).toString("utf8"));
-    const webhookUrl = `${publicOrigin}${req.url}`;
-    const signature = req.headers["x-twilio-signature"];
+    const read = await readSignedStop(req, publicOrigin);
 
-    if (!verifyTwilioForm(account.authToken, webhookUrl, params, signature)) {
-      res.writeHead(403).end();
+    if (read.optOut === undefined) {
+      answerUnstored(res, read.status);
       return;
     }
 
-    const sid = params.get("MessageSid");
-    const phone = params.get("From");
-    const body = params.get("Body") ?? "";
-    const optOut = params.get("OptOutType") === "STOP" || stopWords.has(body.trim().toUpperCase());
-
-    if (!sid || !phone || !optOut) {
-      res.writeHead(sid && phone ? 200 : 400, twimlHeaders).end(emptyTwiml);
-      return;
-    }
-
-    const optOutRow = { sid, phone, sender: params.get("To") ?? "", body, receivedAt: new Date() };
+    const optOutRow = { ...read.optOut, receivedAt: new Date() };
 
     try {
       await commitOptOut(pool, statements, optOutRow);
     } catch (error) {
-      logFailure(`commit of MessageSid ${sid}`, error);
+      logFailure(`commit of MessageSid ${optOutRow.sid}`, error);
       res.writeHead(503).end();
       return;
     }

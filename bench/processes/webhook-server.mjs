@@ -21,19 +21,8 @@ import { Gateway } from "smsgate";
 import { openSqliteStore } from "smsgate/stores/sqlite";
 import { twilio } from "smsgate/twilio";
 import { serveRequests } from "../lib/processes.mjs";
-import { account, emptyTwiml, verifyTwilioForm } from "../lib/twilio.mjs";
-
-const twimlHeaders = { "content-type": "text/xml; charset=utf-8" };
-
-function readBody(req) {
-  return new Promise((resolve, reject) => {
-    const chunks = [];
-
-    req.on("data", (chunk) => chunks.push(chunk));
-    req.on("end", () => resolve(Buffer.concat(chunks)));
-    req.on("error", reject);
-  });
-}
+import { account, emptyTwiml } from "../lib/twilio.mjs";
+import { answerUnstored, readBody, readSignedStop, twimlHeaders } from "../lib/webhook.mjs";
 
 function bareHandler() {
   return async (req, res) => {
@@ -56,8 +45,6 @@ CREATE TABLE IF NOT EXISTS opted_out (
   received_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 `;
-
-const stopWords = new Set(["STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"]);
 
 /** Prepares the writes of one opt-out in the hand-written schema: a log and a state. */
 function ownSchemaWriter(db) {
@@ -193,25 +180,14 @@ async function handwrittenHandler({ storePath, publicOrigin, storeSchema = false
   const { db, writer } = await openHandwrittenDatabase(storePath, storeSchema);
   const enqueue = createGroupCommit(db, writer);
   const handler = async (req, res) => {
-    const params = new URLSearchParams((await readBody(req)).toString("utf8"));
-    const url = `${publicOrigin}${req.url}`;
+    const read = await readSignedStop(req, publicOrigin);
 
-    if (!verifyTwilioForm(account.authToken, url, params, req.headers["x-twilio-signature"])) {
-      res.writeHead(403).end();
+    if (read.optOut === undefined) {
+      answerUnstored(res, read.status);
       return;
     }
 
-    const sid = params.get("MessageSid");
-    const phone = params.get("From");
-    const body = params.get("Body") ?? "";
-    const optOut = params.get("OptOutType") === "STOP" || stopWords.has(body.trim().toUpperCase());
-
-    if (!sid || !phone || !optOut) {
-      res.writeHead(sid && phone ? 200 : 400, twimlHeaders).end(emptyTwiml);
-      return;
-    }
-
-    enqueue({ sid, phone, sender: params.get("To") ?? "", body, receivedAt: Date.now(), res });
+    enqueue({ ...read.optOut, receivedAt: Date.now(), res });
   };
 
   handler.recorded = () => writer.recorded.get();

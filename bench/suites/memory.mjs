@@ -16,7 +16,7 @@ import {
 import { formatNumber, valueRow } from "../lib/report.mjs";
 import { median } from "../lib/stats.mjs";
 import { account } from "../lib/twilio.mjs";
-import { webhookConnections } from "./webhook.mjs";
+import { webhookConnections } from "../lib/webhook.mjs";
 
 // NOTE: the limit of 5% growth between the first and the last fifth of the samples after
 // warm-up is a judgement, not a measured property.

@@ -17,10 +17,9 @@ import {
   startSmsgateServe,
   writePostgresServeConfig,
 } from "../lib/processes.mjs";
-import { comparisonRow, formatNumber } from "../lib/report.mjs";
-import { median, repeatAlternating } from "../lib/stats.mjs";
+import { comparisonRow } from "../lib/report.mjs";
 import { account } from "../lib/twilio.mjs";
-import { webhookConnections } from "./webhook.mjs";
+import { latencyNote, measureWebhookVariants, webhookConnections } from "../lib/webhook.mjs";
 
 /** Pool size of every server: the default `maxConnections` of smsgate's PostgreSQL store. */
 export const postgresPoolSize = 10;
@@ -213,37 +212,16 @@ async function checkDurability(client, schemas, acknowledged) {
   }
 }
 
-function checkRun(variant, result) {
-  if (result.non2xx > 0 || result.errors > 0 || result.ok === 0) {
-    throw new Error(
-      `${variant} on PostgreSQL: ${result.ok} 2xx responses, ${result.non2xx} other, ` +
-        `${result.errors} errors (first: ${result.firstFailure ?? "none"})`,
-    );
-  }
-}
-
 /** Warms up and measures the three servers in turn, checks durability, returns the rows. */
 async function measure({ settings, load, servers, schemas, client, serverSettings }) {
-  const acknowledged = Object.fromEntries(variants.map((variant) => [variant, 0]));
-  const runLoad = async (variant, durationS) => {
-    const result = await load.call("run", {
-      origin: servers[variant].origin,
-      connections: webhookConnections,
-      durationS,
-    });
-
-    checkRun(variant, result);
-    acknowledged[variant] += result.ok;
-    return result;
-  };
-
-  for (const variant of variants) {
-    await runLoad(variant, settings.httpWarmupSeconds);
-  }
-
-  const results = await repeatAlternating(variants, settings.repetitions, (variant) =>
-    runLoad(variant, settings.httpSeconds),
-  );
+  const origins = Object.fromEntries(variants.map((variant) => [variant, servers[variant].origin]));
+  const { results, acknowledged } = await measureWebhookVariants({
+    load,
+    variants,
+    origins,
+    settings,
+    label: " on PostgreSQL",
+  });
 
   await checkDurability(client, schemas, acknowledged);
   return webhookRows(results, serverSettings);
@@ -278,17 +256,6 @@ export async function runWebhookPostgresSuite({ settings, directory }) {
   }
 }
 
-function latencyNote(results) {
-  const perVariant = variants.map((variant) => {
-    const p50 = median(results[variant].map((result) => result.latencyP50));
-    const p99 = median(results[variant].map((result) => result.latencyP99));
-
-    return `${variant} ${formatNumber(p50)}/${formatNumber(p99)} ms`;
-  });
-
-  return `Webhook latency p50/p99 on PostgreSQL, median of the repetitions: ${perVariant.join(", ")}.`;
-}
-
 function webhookRows(results, serverSettings) {
   const rates = Object.fromEntries(
     variants.map((variant) => [variant, results[variant].map((result) => result.rate)]),
@@ -304,7 +271,7 @@ function webhookRows(results, serverSettings) {
     });
 
   return [
-    row("smsgate serve", "serve", latencyNote(results)),
+    row("smsgate serve", "serve", latencyNote(variants, results, " on PostgreSQL")),
     row("smsgate library", "library", serverSettings),
   ];
 }

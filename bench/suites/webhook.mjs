@@ -8,12 +8,9 @@
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { freePort, startChild, startSmsgateServe, writeServeConfig } from "../lib/processes.mjs";
-import { comparisonRow, formatNumber } from "../lib/report.mjs";
-import { median, repeatAlternating } from "../lib/stats.mjs";
+import { comparisonRow } from "../lib/report.mjs";
 import { account } from "../lib/twilio.mjs";
-
-/** Keep-alive connections of the load generator, each with one request in flight. */
-export const webhookConnections = 64;
+import { latencyNote, measureWebhookVariants, webhookConnections } from "../lib/webhook.mjs";
 
 const forkedVariants = ["bare", "handwritten", "handwritten-rows", "library"];
 const variants = [...forkedVariants, "serve"];
@@ -66,15 +63,6 @@ async function checkDurability(servers, acknowledged) {
   }
 }
 
-function checkRun(variant, result) {
-  if (result.non2xx > 0 || result.errors > 0 || result.ok === 0) {
-    throw new Error(
-      `${variant}: ${result.ok} 2xx responses, ${result.non2xx} other, ${result.errors} ` +
-        `errors (first: ${result.firstFailure ?? "none"})`,
-    );
-  }
-}
-
 /** Measures the four servers and returns the rows: smsgate against each baseline. */
 export async function runWebhookSuite({ settings, directory }) {
   const load = startChild("webhook-load");
@@ -84,26 +72,16 @@ export async function runWebhookSuite({ settings, directory }) {
     await load.call("setup", { senderCount: settings.recipientPool });
     servers = await startServers(directory);
 
-    const acknowledged = Object.fromEntries(variants.map((variant) => [variant, 0]));
-    const runLoad = async (variant, durationS) => {
-      const result = await load.call("run", {
-        origin: servers[variant].origin,
-        connections: webhookConnections,
-        durationS,
-      });
-
-      checkRun(variant, result);
-      acknowledged[variant] += result.ok;
-      return result;
-    };
-
-    for (const variant of variants) {
-      await runLoad(variant, settings.httpWarmupSeconds);
-    }
-
-    const results = await repeatAlternating(variants, settings.repetitions, (variant) =>
-      runLoad(variant, settings.httpSeconds),
+    const origins = Object.fromEntries(
+      variants.map((variant) => [variant, servers[variant].origin]),
     );
+    const { results, acknowledged } = await measureWebhookVariants({
+      load,
+      variants,
+      origins,
+      settings,
+      label: "",
+    });
 
     await checkDurability(servers, acknowledged);
     return webhookRows(results);
@@ -111,17 +89,6 @@ export async function runWebhookSuite({ settings, directory }) {
     await Promise.all(Object.values(servers).map((server) => server.stop()));
     await load.stop();
   }
-}
-
-function latencyNote(results) {
-  const perVariant = variants.map((variant) => {
-    const p50 = median(results[variant].map((result) => result.latencyP50));
-    const p99 = median(results[variant].map((result) => result.latencyP99));
-
-    return `${variant} ${formatNumber(p50)}/${formatNumber(p99)} ms`;
-  });
-
-  return `Webhook latency p50/p99, median of the repetitions: ${perVariant.join(", ")}.`;
 }
 
 function webhookRows(results) {
@@ -149,6 +116,9 @@ function webhookRows(results) {
     row("smsgate serve", "serve", "handwritten-rows", storeRows, target),
     row("hand-written, store's rows", "handwritten-rows", "handwritten", ownSchema),
     row("smsgate library", "library", "bare", "bare node:http"),
-    { ...row("smsgate serve", "serve", "bare", "bare node:http"), note: latencyNote(results) },
+    {
+      ...row("smsgate serve", "serve", "bare", "bare node:http"),
+      note: latencyNote(variants, results, ""),
+    },
   ];
 }
