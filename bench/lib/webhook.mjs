@@ -1,6 +1,6 @@
 /**
- * What the webhook benchmarks share: the hand-written handler's reading of a signed Twilio
- * STOP, and the measurement loop that warms up and measures several servers in turn.
+ * Parts shared by the webhook benchmarks: the hand-written handlers' reading of a signed
+ * Twilio STOP, and the loop that warms up and measures several servers in turn.
  */
 
 import { formatNumber } from "./report.mjs";
@@ -10,7 +10,7 @@ import { account, emptyTwiml, verifyTwilioForm } from "./twilio.mjs";
 /** Keep-alive connections of the load generator, each with one request in flight. */
 export const webhookConnections = 64;
 
-/** Headers of the empty TwiML answer. */
+/** Headers of the empty TwiML response. */
 export const twimlHeaders = { "content-type": "text/xml; charset=utf-8" };
 
 // The bodies the hand-written handlers treat as a STOP, besides `OptOutType=STOP`.
@@ -29,7 +29,7 @@ export function readBody(req) {
 
 /**
  * Reads and verifies a Twilio webhook as the hand-written servers do. Returns the opt-out
- * to store, or `{ status }` for a request to answer without storing: 403 for a bad
+ * to store, or `{ status }` for a request to respond to without storing: 403 for a bad
  * signature, 400 without MessageSid or From, 200 for a message that is no STOP.
  */
 export async function readSignedStop(req, publicOrigin) {
@@ -52,7 +52,7 @@ export async function readSignedStop(req, publicOrigin) {
   return { optOut: { sid, phone, sender: params.get("To") ?? "", body } };
 }
 
-/** Answers a request that {@link readSignedStop} returned a status for. */
+/** Responds to a request that {@link readSignedStop} returned a status for. */
 export function answerUnstored(res, status) {
   if (status === 403) {
     res.writeHead(403).end();
