@@ -17,7 +17,9 @@
  * @module
  */
 
-import { type CountryCode, Metadata } from "libphonenumber-js/max";
+import { Metadata } from "libphonenumber-js/core";
+import type { CountryCode } from "libphonenumber-js/max";
+import maxMetadata from "libphonenumber-js/max/metadata";
 
 /** Maximum length of a country calling code, in digits. */
 const maxCallingCodeLength = 3;
@@ -95,7 +97,9 @@ interface CallingCodePlan {
  */
 const plans = new Map<string, CallingCodePlan | null>();
 
-const metadata = new Metadata() as unknown as MetadataMethods;
+// The core class with the full metadata: the CommonJS build of libphonenumber-js/max does
+// not export `Metadata`, so it is built here from the same metadata that parser reads.
+const metadata = new Metadata(maxMetadata) as unknown as MetadataMethods;
 
 /**
  * Reads `text` when it is exactly an E.164 number that the general parser would read as

@@ -1,10 +1,11 @@
+import { Metadata } from "libphonenumber-js/core";
 import {
   type CountryCode,
   isSupportedCountry,
   type PhoneNumber as LibPhoneNumber,
-  Metadata,
   parsePhoneNumberWithError,
 } from "libphonenumber-js/max";
+import maxMetadata from "libphonenumber-js/max/metadata";
 import { ConfigError, InvalidPhoneNumberError } from "../errors.js";
 import { readExactE164 } from "./e164.js";
 import { cleanPhoneText, describeInput, textProblem } from "./text.js";
@@ -230,7 +231,7 @@ function invalidNumber(parsed: LibPhoneNumber, text: string, region: CountryCode
 
 /** Returns the prefix dialled from a region to call abroad, when it is a single one. */
 function internationalPrefix(region: CountryCode): string | undefined {
-  const metadata = new Metadata();
+  const metadata = new Metadata(maxMetadata);
   metadata.selectNumberingPlan(region);
   const plan = metadata.numberingPlan;
   const prefix = plan?.defaultIDDPrefix() ?? plan?.IDDPrefix();
