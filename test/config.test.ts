@@ -676,6 +676,21 @@ describe("loadConfig files", () => {
     expect(error.message).toContain("not found");
   });
 
+  it.each([
+    ["null", "null"],
+    ["[]", "an array"],
+    ['"text"', "string"],
+    ["42", "number"],
+  ])("rejects a file of %s, naming it", async (text, found) => {
+    const file = join(directory, "not-an-object.json");
+    await writeFile(file, text);
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toContain(file);
+    expect(error.message).toContain(`contains ${found}`);
+  });
+
   it("uses defaults without a default file", async () => {
     process.chdir(directory);
 

@@ -612,5 +612,16 @@ export async function loadConfig(
   }
 
   const document = parseJson(text.replace(/^\uFEFF/, ""), file);
+
+  if (typeof document !== "object" || document === null || Array.isArray(document)) {
+    const found =
+      document === null ? "null" : Array.isArray(document) ? "an array" : typeof document;
+
+    throw new ConfigError(
+      "",
+      `Configuration file ${file} contains ${found}; it must contain one JSON object, such as {}`,
+    );
+  }
+
   return parseConfig(document, env);
 }

@@ -203,7 +203,7 @@ async function checkPseudonymKey(
     }
 
     logger.warn(
-      { err: error },
+      { reason: error.message },
       "privacy.ignoreLostPseudonymKey is set: opt-outs of erased numbers are not enforced",
     );
   }

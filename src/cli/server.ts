@@ -391,13 +391,30 @@ function handleClientError(context: ServerContext, error: Error, socket: Socket)
   socket.destroySoon();
 }
 
+/** Names the store for the start log: the SQLite path, the PostgreSQL schema, or memory. */
+function describeStore(runtime: Runtime): string {
+  const { store } = runtime.config;
+
+  if (store.type === "postgres") {
+    return `PostgreSQL, schema ${store.schema}`;
+  }
+
+  if (store.type === "memory") {
+    return "memory (lost on exit)";
+  }
+
+  return runtime.storePath ?? "SQLite";
+}
+
 /** Configures Node's protections against slow and numerous clients. */
 function applyLimits(server: Server, limits: Runtime["config"]["limits"]): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 5000;
-  server.maxRequestsPerSocket = 1000;
+  // No limit of requests per connection: past it, Node answers requests that a client
+  // already sent on the connection with 503 and logs nothing.
+  server.maxRequestsPerSocket = 0;
 }
 
 /** Returns how often Node checks the header and request timeouts, often enough for small limits. */
@@ -457,14 +474,13 @@ function logStartup(runtime: Runtime, logger: Logger, url: string, address: Addr
     `smsgate server listening on ${url} for ${providers.join(", ")} webhooks`,
   );
 
-  const store = config.store.type === "sqlite" ? runtime.storePath : "memory (lost on exit)";
   logger.info(
     {
       store: config.store.type,
       storePath: runtime.storePath ?? null,
       mode: dev ? "development" : "production",
     },
-    `Store: ${store}`,
+    `Store: ${describeStore(runtime)}`,
   );
 
   if (dev) {

@@ -20,6 +20,10 @@ export function isPseudonymKeyStore(store: OptOutStore): store is OptOutStore & 
 
 const keyPath = "privacy.pseudonymKey";
 
+const lostKeyHint =
+  "If that key is lost for good, privacy.ignoreLostPseudonymKey: true starts anyway, " +
+  "without enforcing those opt-outs";
+
 /**
  * Checks that `key` is the pseudonym key that made the store's erased numbers. A store
  * without erased numbers and without a kept check value passes with any key or none. A
@@ -43,7 +47,7 @@ export async function verifyPseudonymKey(
       throw new ConfigError(
         keyPath,
         "is missing, but the store holds numbers erased by optout forget. Without the key " +
-          "their opt-outs are not enforced: set it to the key that optout forget used",
+          `their opt-outs are not enforced: set it to the key that optout forget used. ${lostKeyHint}`,
       );
     }
 
@@ -79,6 +83,6 @@ function keyMismatch(): ConfigError {
   return new ConfigError(
     keyPath,
     "differs from the key that made the store's erased numbers, so their opt-outs would " +
-      "not be enforced. Set it to the key that optout forget used",
+      `not be enforced. Set it to the key that optout forget used. ${lostKeyHint}`,
   );
 }
