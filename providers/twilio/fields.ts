@@ -100,29 +100,25 @@ export function readFormFields(request: WebhookRequest): readonly FormPair[] {
 
 /** First values of the webhook's fields, with the readers the parsers share. */
 export class TwilioFields {
+  /** The fields by name. The readers take a repeated name's first value from its array. */
   readonly record: Record<string, string | string[]>;
-  readonly #first = new Map<string, string>();
   readonly #defaultRegion: CountryCode | undefined;
 
   constructor(pairs: readonly FormPair[], defaultRegion?: CountryCode) {
     this.record = formFieldsToRecord(pairs);
     this.#defaultRegion = defaultRegion;
-
-    for (const [name, value] of pairs) {
-      if (!this.#first.has(name)) {
-        this.#first.set(name, value);
-      }
-    }
   }
 
   /** Returns the first value exactly as sent, empty or not. */
   raw(name: string): string | undefined {
-    return this.#first.get(name);
+    const value = Object.hasOwn(this.record, name) ? this.record[name] : undefined;
+
+    return Array.isArray(value) ? value[0] : value;
   }
 
   /** Returns the first value, or `undefined` when the field is absent or empty. */
   text(name: string): string | undefined {
-    const value = this.#first.get(name);
+    const value = this.raw(name);
 
     return value === undefined || value === "" ? undefined : value;
   }
@@ -190,7 +186,10 @@ export class TwilioFields {
   // from MediaUrl0 on are read, and more than the field count cannot exist.
   media(): InboundMedia[] {
     const declared = this.count("NumMedia");
-    const limit = Math.min(declared ?? Number.POSITIVE_INFINITY, this.#first.size);
+    const limit =
+      declared === 0
+        ? 0
+        : Math.min(declared ?? Number.POSITIVE_INFINITY, Object.keys(this.record).length);
     const media: InboundMedia[] = [];
 
     for (let index = 0; index < limit; index += 1) {

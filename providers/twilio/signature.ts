@@ -4,7 +4,13 @@
  * comments are the steps of that algorithm.
  */
 
-import { createHash, createHmac, timingSafeEqual } from "node:crypto";
+import {
+  createHash,
+  createHmac,
+  createSecretKey,
+  type KeyObject,
+  timingSafeEqual,
+} from "node:crypto";
 
 /** Form parameters as received: repeated names and empty values included. */
 export type TwilioSignatureParams = ReadonlyArray<readonly [string, string]>;
@@ -28,8 +34,18 @@ function signedParamsText(params: TwilioSignatureParams): string {
   // unit, with no separators. An empty value appends only the name.
   // Step 3: a repeated name appears once per distinct value, values de-duplicated and
   // sorted, as Twilio's own SDKs compute it.
-  for (const [name, values] of groupSortedValues(params)) {
-    for (const value of values) {
+  const groups = groupValues(params);
+
+  // The default sort compares UTF-16 code units, which is the order Twilio signs in.
+  for (const name of [...groups.keys()].sort()) {
+    const values = groups.get(name) ?? "";
+
+    if (typeof values === "string") {
+      text += name + values;
+      continue;
+    }
+
+    for (const value of [...values].sort()) {
       text += name + value;
     }
   }
@@ -53,7 +69,19 @@ export function computeTwilioSignature(
 
 function signString(authToken: string, data: string): string {
   // Step 4: HMAC-SHA1 keyed with the Auth Token over the UTF-8 string, then base64.
-  return createHmac("sha1", authToken).update(data, "utf8").digest("base64");
+  return createHmac("sha1", secretKeyOf(authToken)).update(data, "utf8").digest("base64");
+}
+
+/** The key of the Auth Token last used. A server verifies with one or a few tokens. */
+let lastKey: { authToken: string; key: KeyObject } | undefined;
+
+// A `KeyObject` contains the key bytes, so an HMAC keyed with it skips encoding the token.
+function secretKeyOf(authToken: string): KeyObject {
+  if (lastKey?.authToken !== authToken) {
+    lastKey = { authToken, key: createSecretKey(authToken, "utf8") };
+  }
+
+  return lastKey.key;
 }
 
 /**
@@ -209,7 +237,7 @@ function join(parts: UrlParts, port: string | undefined): string {
   return `${parts.prefix}${parts.host}${portText}${parts.rest}`;
 }
 
-function groupSortedValues(params: TwilioSignatureParams): Array<[string, string[]]> {
+function groupValues(params: TwilioSignatureParams): Map<string, string | Set<string>> {
   // Most names occur once, so a set is made only for a name that repeats.
   const groups = new Map<string, string | Set<string>>();
 
@@ -225,14 +253,7 @@ function groupSortedValues(params: TwilioSignatureParams): Array<[string, string
     }
   }
 
-  // The default sort compares UTF-16 code units, which is the order Twilio signs in.
-  const names = [...groups.keys()].sort();
-
-  return names.map((name) => {
-    const values = groups.get(name) ?? "";
-
-    return [name, typeof values === "string" ? [values] : [...values].sort()];
-  });
+  return groups;
 }
 
 function readBodyHash(url: string): string | undefined {

@@ -24,6 +24,11 @@ const phonePattern = /(\+|%2B)([1-9]\d{6,14})(?!\d)/gi;
 
 /** Masks every E.164 number in a text, keeping `+1***0143` as {@link redactPhone} does. */
 export function maskPhoneNumbers(text: string): string {
+  // Every match starts with `+` or `%`, and most logged strings contain neither.
+  if (!text.includes("+") && !text.includes("%")) {
+    return text;
+  }
+
   return text.replace(phonePattern, (_match, plus: string, digits: string) => {
     return plus + redactPhone(`+${digits}`).slice(1);
   });

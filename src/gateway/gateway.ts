@@ -158,40 +158,54 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * carries another nonce commits after it, as a duplicate, so that its nonce is kept too.
    * A copy of a request that was rejected as a replay commits after it as well.
    */
-  async #commitOnce(plan: WebhookPlan): Promise<CommitOutcome> {
-    const { id } = plan.receipt;
+  #commitOnce(plan: WebhookPlan): Promise<CommitOutcome> {
     const nonce = plan.receipt.nonce?.value;
-    const pending = this.#inFlight.get(id);
+    const pending = this.#inFlight.get(plan.receipt.id);
 
-    if (pending) {
-      const outcome = await pending.outcome;
+    if (pending === undefined) {
+      return this.#commitTracked(plan, nonce);
+    }
 
-      if (!outcome.ok) {
-        return outcome;
-      }
+    return this.#commitAfter(pending, plan, nonce);
+  }
 
-      if (!outcome.replayed && pending.nonce === nonce) {
-        return { ok: true, duplicate: true };
-      }
+  async #commitAfter(
+    pending: PendingCommit,
+    plan: WebhookPlan,
+    nonce: string | undefined,
+  ): Promise<CommitOutcome> {
+    const outcome = await pending.outcome;
+
+    if (!outcome.ok) {
+      return outcome;
+    }
+
+    if (!outcome.replayed && pending.nonce === nonce) {
+      return { ok: true, duplicate: true };
     }
 
     return this.#commitTracked(plan, nonce);
   }
 
-  async #commitTracked(plan: WebhookPlan, nonce: string | undefined): Promise<CommitOutcome> {
+  /**
+   * Commits and keeps the commit in the in-flight map until it settles. The entry is
+   * removed by a reaction registered before the caller's, so a caller that resumes after
+   * the commit finds it removed.
+   */
+  #commitTracked(plan: WebhookPlan, nonce: string | undefined): Promise<CommitOutcome> {
     const { id } = plan.receipt;
     const outcome = this.#commit(plan);
     const entry = { outcome, nonce };
-
-    this.#inFlight.set(id, entry);
-
-    try {
-      return await outcome;
-    } finally {
+    const untrack = (): void => {
       if (this.#inFlight.get(id) === entry) {
         this.#inFlight.delete(id);
       }
-    }
+    };
+
+    this.#inFlight.set(id, entry);
+    outcome.then(untrack, untrack);
+
+    return outcome;
   }
 
   async #commit(plan: WebhookPlan): Promise<CommitOutcome> {

@@ -28,6 +28,17 @@ export function webhookRequestHash(request: WebhookRequest): string {
     .digest("hex");
 }
 
+/** The result of {@link checkWebhookNonce} for a webhook without a nonce. */
+export const noNonce: NonceCheck = Object.freeze({ nonce: undefined });
+
+/**
+ * Checks whether {@link checkWebhookNonce} reads a nonce for this provider. When it does
+ * not, the check returns {@link noNonce}.
+ */
+export function readsNonce(options: ResolvedGatewayOptions, provider: Provider): boolean {
+  return !options.insecureSkipSignatureVerification && provider.webhookNonce !== undefined;
+}
+
 /**
  * Reads the verified webhook's nonce and rejects it with 403 when the store contains it
  * from another request. A store read failure gives 503, so the provider retries.

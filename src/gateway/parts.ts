@@ -37,6 +37,20 @@ export function partReceiptId(group: MessagePartGroup): string {
 }
 
 /**
+ * Returns the assembly of messages that has no part, which {@link assembleInbound} returns
+ * without calling the store, or `undefined` when a message is a part.
+ */
+export function wholeMessages(messages: readonly InboundMessage[]): Assembly | undefined {
+  for (const message of messages) {
+    if (message.part !== undefined) {
+      return undefined;
+    }
+  }
+
+  return { messages: [...messages] };
+}
+
+/**
  * Stores each part of a multipart message and returns the messages ready to classify: a
  * part only counts once every part of its message is stored, so no part on its own can
  * change consent. Rejects when the store fails, so that the webhook gets 503.

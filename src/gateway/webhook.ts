@@ -1,4 +1,4 @@
-import type { OutboxMessage, WebhookReceipt } from "../consent/types.js";
+import type { ConsentEvent, OutboxMessage, WebhookReceipt } from "../consent/types.js";
 import {
   isInvalidRequestError,
   isWebhookParseError,
@@ -13,9 +13,9 @@ import {
   type WebhookResponse,
 } from "../provider.js";
 import { decideInbound, type InboundDecision, reportEvent } from "./consent.js";
-import { checkWebhookNonce } from "./nonce.js";
+import { checkWebhookNonce, noNonce, readsNonce } from "./nonce.js";
 import type { ResolvedGatewayOptions } from "./options.js";
-import { type Assembly, assembleInbound } from "./parts.js";
+import { type Assembly, assembleInbound, wholeMessages } from "./parts.js";
 
 /** A verified, parsed and classified webhook, ready to commit. */
 export interface WebhookPlan {
@@ -63,7 +63,9 @@ export async function planWebhook(
   }
 
   // The nonce is checked before anything is stored, multipart parts included.
-  const nonceCheck = await checkWebhookNonce(options, provider, request, jsonAnswer);
+  const nonceCheck = readsNonce(options, provider)
+    ? await checkWebhookNonce(options, provider, request, jsonAnswer)
+    : noNonce;
 
   if ("response" in nonceCheck) {
     return nonceCheck;
@@ -80,7 +82,8 @@ export async function planWebhook(
   let assembly: Assembly;
 
   try {
-    assembly = await assembleInbound(options.store, parsed.inbound);
+    assembly =
+      wholeMessages(parsed.inbound) ?? (await assembleInbound(options.store, parsed.inbound));
   } catch (error) {
     return { response: partFailure(options, provider, error) };
   }
@@ -210,16 +213,19 @@ function parseFailure(
  * with its status and error code for a delivery report, so each status counts once.
  */
 function receiptId(provider: Provider, kind: WebhookKind, parsed: ParsedWebhook): string {
-  const inbound = parsed.inbound.map(
-    (message) => `${message.accountId ?? "-"}:${message.messageId}`,
-  );
-  const reports = parsed.reports.map(
-    (report) =>
-      `${report.accountId ?? "-"}:${report.messageId}:${report.providerStatus}:` +
-      (report.errorCode ?? ""),
-  );
+  let id = `${provider.name}:${kind}`;
 
-  return [`${provider.name}:${kind}`, ...inbound, ...reports].join("|");
+  for (const message of parsed.inbound) {
+    id += `|${message.accountId ?? "-"}:${message.messageId}`;
+  }
+
+  for (const report of parsed.reports) {
+    id +=
+      `|${report.accountId ?? "-"}:${report.messageId}:${report.providerStatus}:` +
+      (report.errorCode ?? "");
+  }
+
+  return id;
 }
 
 function buildReceipt(
@@ -230,14 +236,7 @@ function buildReceipt(
   decisions: InboundDecision[],
 ): WebhookReceipt {
   const id = receiptId(provider, kind, parsed);
-  const events = [
-    ...decisions.flatMap((decision) => (decision.event ? [decision.event] : [])),
-    ...parsed.reports.flatMap((report) => {
-      const event = reportEvent(report);
-
-      return event ? [event] : [];
-    }),
-  ];
+  const events = receiptEvents(parsed, decisions);
   const outbox = options.forwardEvents ? outboxMessages(id, parsed, decisions) : [];
   const statuses = parsed.reports.map((report) => ({
     provider: report.provider,
@@ -248,6 +247,27 @@ function buildReceipt(
   }));
 
   return { id, provider: provider.name, events, outbox, receivedAt: new Date(), statuses };
+}
+
+/** Lists the consent events of the decisions, then those of the delivery reports. */
+function receiptEvents(parsed: ParsedWebhook, decisions: InboundDecision[]): ConsentEvent[] {
+  const events: ConsentEvent[] = [];
+
+  for (const decision of decisions) {
+    if (decision.event) {
+      events.push(decision.event);
+    }
+  }
+
+  for (const report of parsed.reports) {
+    const event = reportEvent(report);
+
+    if (event) {
+      events.push(event);
+    }
+  }
+
+  return events;
 }
 
 function outboxMessages(

@@ -3,6 +3,7 @@
  * every pair in arrival order, repeated keys, empty values and untrimmed text.
  */
 
+import { isAscii } from "node:buffer";
 import { WebhookParseError } from "../errors.js";
 
 /** One form field: name and value, both decoded. */
@@ -42,26 +43,53 @@ const QUOTE_LIMIT = 40;
 export function parseFormBody(body: Uint8Array | string): FormPair[] {
   const bytes = toBytes(body);
   const pairs: FormPair[] = [];
-  // Every name and value is decoded into this one buffer, because allocating a typed array
-  // per field costs more than the decoding itself.
-  const scratch = new Uint8Array(bytes.length);
+  const source: FormSource = {
+    bytes,
+    // Every byte of an ASCII body is the character of the same code, so the body read as
+    // Latin-1 is its text, and a name or value without `%` or `+` is a slice of it.
+    text: isAscii(bytes) ? latin1(bytes) : undefined,
+    scratch: undefined,
+  };
   let start = 0;
 
   while (start <= bytes.length) {
-    let end = bytes.indexOf(AMPERSAND, start);
+    let end = indexOfByte(source, AMPERSAND, start);
 
     if (end === -1) {
       end = bytes.length;
     }
 
     if (end > start) {
-      pairs.push(parseSegment(bytes, start, end, scratch, pairs.length + 1));
+      pairs.push(parseSegment(source, start, end, pairs.length + 1));
     }
 
     start = end + 1;
   }
 
   return pairs;
+}
+
+/** A form body being parsed: its bytes, its text when it is ASCII, and a decoding buffer. */
+interface FormSource {
+  bytes: Uint8Array;
+  text: string | undefined;
+  /**
+   * The buffer every escaped name and value is decoded into, made on first use, because
+   * allocating a typed array per field costs more than the decoding itself.
+   */
+  scratch: Uint8Array | undefined;
+}
+
+// A character of an ASCII body is at the same index as its byte, and a string search is
+// faster than a typed-array search.
+function indexOfByte(source: FormSource, byte: number, start: number): number {
+  return source.text === undefined
+    ? source.bytes.indexOf(byte, start)
+    : source.text.indexOf(String.fromCharCode(byte), start);
+}
+
+function latin1(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString("latin1");
 }
 
 /**
@@ -71,22 +99,39 @@ export function parseFormBody(body: Uint8Array | string): FormPair[] {
 export function formFieldsToRecord(
   pairs: Iterable<readonly [string, string]>,
 ): Record<string, string | string[]> {
-  const fields = new Map<string, string | string[]>();
+  const fields: Record<string, string | string[]> = {};
 
   for (const [name, value] of pairs) {
-    const existing = fields.get(name);
+    const existing = Object.hasOwn(fields, name) ? fields[name] : undefined;
 
     if (existing === undefined) {
-      fields.set(name, value);
+      setField(fields, name, value);
     } else if (Array.isArray(existing)) {
       existing.push(value);
     } else {
-      fields.set(name, [existing, value]);
+      setField(fields, name, [existing, value]);
     }
   }
 
-  // `Object.fromEntries` defines own properties, so a field named `__proto__` stays a field.
-  return Object.fromEntries(fields);
+  return fields;
+}
+
+// Assigning `__proto__` would set the prototype, so that name is defined as an own property.
+function setField(
+  fields: Record<string, string | string[]>,
+  name: string,
+  value: string | string[],
+): void {
+  if (name === "__proto__") {
+    Object.defineProperty(fields, name, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else {
+    fields[name] = value;
+  }
 }
 
 /**
@@ -148,36 +193,65 @@ function toBytes(body: Uint8Array | string): Uint8Array {
   return encoder.encode(body);
 }
 
-function parseSegment(
-  bytes: Uint8Array,
-  start: number,
-  end: number,
-  scratch: Uint8Array,
-  position: number,
-): FormPair {
-  let split = bytes.indexOf(EQUALS, start);
+function parseSegment(source: FormSource, start: number, end: number, position: number): FormPair {
+  const { bytes } = source;
+  let split = indexOfByte(source, EQUALS, start);
 
   if (split === -1 || split > end) {
     split = end;
   }
 
-  const name = decodeComponent(
-    bytes,
-    start,
-    split,
-    scratch,
-    () => `the name of field ${position} (${quote(bytes.subarray(start, split))})`,
-  );
+  const name =
+    sliceComponent(source.text, start, split) ??
+    decodeComponent(
+      bytes,
+      start,
+      split,
+      scratchOf(source),
+      () => `the name of field ${position} (${quote(bytes.subarray(start, split))})`,
+    );
   const valueStart = Math.min(split + 1, end);
-  const value = decodeComponent(
-    bytes,
-    valueStart,
-    end,
-    scratch,
-    () => `the value of field "${name}"`,
-  );
+  const value =
+    sliceComponent(source.text, valueStart, end) ??
+    decodeComponent(
+      bytes,
+      valueStart,
+      end,
+      scratchOf(source),
+      () => `the value of field "${name}"`,
+    );
 
   return [name, value];
+}
+
+function scratchOf(source: FormSource): Uint8Array {
+  source.scratch ??= new Uint8Array(source.bytes.length);
+
+  return source.scratch;
+}
+
+/**
+ * Reads `text[start, end)` of an ASCII body. Returns `undefined` when the component must be
+ * decoded from the bytes, which raises the error for a malformed escape or invalid UTF-8.
+ */
+function sliceComponent(text: string | undefined, start: number, end: number): string | undefined {
+  if (text === undefined) {
+    return undefined;
+  }
+
+  const raw = text.slice(start, end);
+
+  if (!raw.includes("%")) {
+    return raw.includes("+") ? raw.replaceAll("+", " ") : raw;
+  }
+
+  // `decodeURIComponent` reads escapes as strict UTF-8, like the fatal decoder, and throws
+  // where the byte decoder raises its error.
+  try {
+    return decodeURIComponent(raw.includes("+") ? raw.replaceAll("+", " ") : raw);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Decodes `bytes[start, end)` through `scratch`, which is at least that long. */

@@ -17,7 +17,7 @@ import type {
 import { ALL_SENDERS, partGroupReuseAfterMs } from "../../consent/types.js";
 import {
   type EventRow,
-  eventParameters,
+  insertEventRow,
   type OutboxRow,
   type PartGroupRow,
   type PartRow,
@@ -52,15 +52,25 @@ export class ConsentQueries {
    * rows change only when the event is newer than the one that decides them.
    */
   insertEvent(event: ConsentEvent, receiptId: string | null): boolean {
-    const parameters = eventParameters(event, Date.now(), receiptId);
-    const seq = this.#statements.insertEvent.get(parameters) as number | undefined;
+    const seq = insertEventRow(this.#statements.insertEvent, event, Date.now(), receiptId);
     if (seq === undefined) {
       return false;
     }
 
-    const { phone, sender, action, occurredAt } = parameters;
+    const { phone, sender, action } = event;
+    const occurredAt = event.occurredAt.getTime();
 
-    this.#statements.upsertState.run({ phone, sender, action, occurredAt, seq });
+    this.#statements.upsertState.run(
+      phone,
+      sender,
+      action,
+      occurredAt,
+      seq,
+      phone,
+      action,
+      occurredAt,
+      seq,
+    );
     return true;
   }
 
@@ -76,7 +86,7 @@ export class ConsentQueries {
       return { duplicate: true };
     }
 
-    const inserted = this.#statements.insertReceipt.run({ id, provider, receivedAt, committedAt });
+    const inserted = this.#statements.insertReceipt.run(id, provider, receivedAt, committedAt);
     if (inserted.changes === 0) {
       return { duplicate: true };
     }

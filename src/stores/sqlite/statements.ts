@@ -90,22 +90,24 @@ const erasureSql = {
 } as const;
 
 const sql = {
+  // The statements written for every webhook take positional parameters, which bind
+  // faster than named ones. The arguments follow the order of the column list.
   insertEvent: `INSERT INTO consent_events (id, phone, action, sender, source, provider,
       message_id, provider_code, text, keyword, note, occurred_at, recorded_at, receipt_id)
-    VALUES (@id, @phone, @action, @sender, @source, @provider, @messageId, @providerCode,
-      @text, @keyword, @note, @occurredAt, @recordedAt, @receiptId)
+    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING
     RETURNING seq`,
   // The sender's row and the phone's row over every sender, each changed only when the new
-  // event is newer in consent order.
+  // event is newer in consent order. Arguments: phone, sender, action, occurred_at, seq,
+  // then phone, action, occurred_at and seq again for the row whose sender is ''.
   upsertState: `INSERT INTO consent_state (phone, sender, action, occurred_at, seq)
-    VALUES (@phone, @sender, @action, @occurredAt, @seq), (@phone, '', @action, @occurredAt, @seq)
+    VALUES (?, ?, ?, ?, ?), (?, '', ?, ?, ?)
     ON CONFLICT (phone, sender) DO UPDATE
       SET action = excluded.action, occurred_at = excluded.occurred_at, seq = excluded.seq
       WHERE (excluded.occurred_at, excluded.seq)
         > (consent_state.occurred_at, consent_state.seq)`,
   insertReceipt: `INSERT INTO webhook_receipts (id, provider, received_at, committed_at)
-    VALUES (@id, @provider, @receivedAt, @committedAt)
+    VALUES (?, ?, ?, ?)
     ON CONFLICT (id) DO NOTHING`,
   insertOutbox: `INSERT INTO outbox (id, receipt_id, type, payload, created_at, not_before)
     VALUES (@id, @receiptId, @type, @payload, @createdAt, @createdAt)
@@ -207,28 +209,29 @@ export function prepareStatements(db: Database): Statements {
   return statements;
 }
 
-/** Builds the named parameters of `insertEvent` for an event. */
-export function eventParameters(
+/** Runs `insertEvent` for an event and returns the new row's seq, or `undefined` for a known id. */
+export function insertEventRow(
+  statement: Statement,
   event: ConsentEvent,
   recordedAt: number,
   receiptId: string | null,
-): Record<string, string | number | null> {
-  return {
-    id: event.id,
-    phone: event.phone,
-    action: event.action,
-    sender: event.sender,
-    source: event.source,
-    provider: event.provider ?? null,
-    messageId: event.messageId ?? null,
-    providerCode: event.providerCode ?? null,
-    text: event.text ?? null,
-    keyword: event.keyword ?? null,
-    note: event.note ?? null,
-    occurredAt: event.occurredAt.getTime(),
+): number | undefined {
+  return statement.get(
+    event.id,
+    event.phone,
+    event.action,
+    event.sender,
+    event.source,
+    event.provider ?? null,
+    event.messageId ?? null,
+    event.providerCode ?? null,
+    event.text ?? null,
+    event.keyword ?? null,
+    event.note ?? null,
+    event.occurredAt.getTime(),
     recordedAt,
     receiptId,
-  };
+  ) as number | undefined;
 }
 
 /** Turns a row of `consent_events` into an event, leaving out empty columns. */
