@@ -53,6 +53,37 @@ function setup(
   return { gateway, store, seen };
 }
 
+describe("event times", () => {
+  it("keeps a provider time in the past", async () => {
+    const { gateway, seen } = setup();
+    const earlier = "2025-05-01T12:00:00.000Z";
+
+    await gateway.handleWebhook("fake", inbound("T1", "STOP", { providerTime: earlier }), {
+      kind: "inbound",
+    });
+
+    expect(seen.optOut[0]?.occurredAt.toISOString()).toBe(earlier);
+  });
+
+  it("uses receipt time for a future provider time", async () => {
+    const { gateway, store, seen } = setup();
+    const before = Date.now();
+
+    await gateway.handleWebhook(
+      "fake",
+      inbound("T2", "START", { providerTime: "2999-01-01T00:00:00Z" }),
+      {
+        kind: "inbound",
+      },
+    );
+    await gateway.handleWebhook("fake", inbound("T3", "STOP"), { kind: "inbound" });
+
+    expect(seen.optIn[0]?.occurredAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(seen.optIn[0]?.occurredAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await store.isOptedOut(person)).toBe(true);
+  });
+});
+
 describe("Gateway.handleWebhook answers", () => {
   it("records a STOP and answers 200", async () => {
     const { gateway, store, seen } = setup();

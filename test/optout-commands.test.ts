@@ -1,9 +1,14 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { twilio } from "../providers/twilio/index.js";
 import { runCli } from "../src/cli/main.js";
+import { earliestOccurredAt, maxClockSkewMs } from "../src/cli/optout-import.js";
 import { pseudonymOf } from "../src/consent/erasure.js";
+import { Gateway } from "../src/gateway/gateway.js";
+import { openSqliteStore } from "../src/stores/sqlite.js";
 import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
+import { buildTwilioInbound, signedTwilioRequest } from "../src/testing/twilio.js";
 import { makeTempDir, removeTempDir, writeConfig } from "./helpers/cli.js";
 import { captureIo } from "./helpers/io.js";
 
@@ -88,7 +93,7 @@ describe("optout import", () => {
     expect(report.imported).toBe(3);
     expect(report.skipped).toBe(4);
     expect(report.errors.map((e: { line: number }) => e.line)).toEqual([4, 5, 6, 7]);
-    expect(report.errors[0].message).toContain("invalid phone number");
+    expect(report.errors[0].message).toContain('invalid phone number "555-CALL-NOW"');
     expect(report.errors[1].message).toContain("unknown action");
     expect(report.errors[2].message).toContain("invalid occurredAt");
     expect(report.errors[3].message).toContain("has 3 fields");
@@ -146,6 +151,115 @@ describe("optout import", () => {
     expect(report.errors[0].message).toContain('unknown column "colour"');
   });
 
+  it("skips a future occurredAt", async () => {
+    const soon = new Date(Date.now() + maxClockSkewMs / 2).toISOString();
+    const file = await csvFile(
+      "phone,action,scope,occurredAt,note\n" +
+        "+12025550195,opt-out,*,2025-01-15T10:00:00Z,\n" +
+        "+12025550195,opt-in,*,2999-01-01T00:00:00Z,typo year\n" +
+        "+12025550196,opt-out,*,2999-01-01,\n" +
+        `+12025550197,opt-out,*,${soon},clock ahead\n`,
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(report.imported).toBe(2);
+    expect(report.skipped).toBe(2);
+    expect(report.errors.map((e: { line: number }) => e.line)).toEqual([3, 4]);
+    expect(report.errors[0].message).toContain(
+      'occurredAt "2999-01-01T00:00:00Z" is in the future',
+    );
+    expect(report.errors[0].message).toContain("correct the date");
+    expect((await status("+12025550195")).optedOut).toBe(true);
+    expect((await status("+12025550196")).optedOut).toBe(false);
+    expect((await status("+12025550197")).optedOut).toBe(true);
+  });
+
+  it("STOP after future opt-in wins", async () => {
+    const file = await csvFile("phone,action,occurredAt\n+12025550198,opt-in,2999-01-01\n");
+
+    await cli("optout", "import", file, "--config", configPath);
+    await cli("optout", "add", "+12025550198", "--config", configPath);
+    const history = await cli(
+      "optout",
+      "history",
+      "+12025550198",
+      "--json",
+      "--config",
+      configPath,
+    );
+
+    expect((await status("+12025550198")).optedOut).toBe(true);
+    expect(JSON.parse(history.stdout)).toHaveLength(1);
+  });
+
+  it("skips an occurredAt before 1990", async () => {
+    const file = await csvFile("phone,occurredAt\n+12025550199,1899-12-31T00:00:00Z\n");
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Imported 0 events");
+    expect(result.stdout).toContain(
+      `line 2: occurredAt "1899-12-31T00:00:00Z" is before ${earliestOccurredAt.toISOString()}`,
+    );
+  });
+
+  it("unclosed quote fails the import", async () => {
+    const rows = Array.from({ length: 9 }, (_, i) => `+1202555030${i},`);
+    const file = await csvFile(
+      `phone,note\n${rows.join("\n")}\n+12025550310,"never closed\n+12025550311,\n`,
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const history = await cli(
+      "optout",
+      "history",
+      "+12025550300",
+      "--json",
+      "--config",
+      configPath,
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stdout).toBe("");
+    expect(result.stderr).toContain("invalid CSV on line 11");
+    expect(result.stderr).toContain("not closed by the end of the file");
+    expect(result.stderr).toContain("Nothing was imported");
+    expect(JSON.parse(history.stdout)).toEqual([]);
+  });
+
+  it("stray quote fails the import", async () => {
+    const file = await csvFile('phone,note\n+12025550312,\n+12025550313,say "hi"\n');
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("invalid CSV on line 3: a quote inside an unquoted field");
+    expect((await status("+12025550312")).optedOut).toBe(false);
+  });
+
+  it("reads sender identities", async () => {
+    const service = "MG0123456789abcdef0123456789abcdef";
+    const file = await csvFile(
+      `phone\nwhatsapp:+12025550133\nACME\n${service}\n(202) 555-0134\n555-CALL-NOW\n`,
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(report.imported).toBe(4);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0].line).toBe(6);
+    expect((await status("whatsapp:+12025550133")).optedOut).toBe(true);
+    expect((await status("ACME")).optedOut).toBe(true);
+    expect((await status(service)).optedOut).toBe(true);
+    expect((await status("+12025550134")).optedOut).toBe(true);
+    expect((await status("+12025550133")).optedOut).toBe(false);
+  });
+
   it("store failure exits 1", async () => {
     const broken = await writeConfig(join(dir, "broken"), {
       store: { type: "postgres", url: "postgres://nobody@127.0.0.1:1/none" },
@@ -174,6 +288,51 @@ describe("optout export", () => {
     expect(state.sender).toBe("+12025550100");
   });
 
+  it("round-trips webhook senders", async () => {
+    const source = await writeConfig(join(dir, "webhook-source"), {
+      store: { type: "sqlite", path: join(dir, "d.db") },
+    });
+    const target = await writeConfig(join(dir, "webhook-target"), {
+      store: { type: "sqlite", path: join(dir, "e.db") },
+    });
+    const senders = ["whatsapp:+12025550133", "ACME", "+12025550135"];
+    const store = openSqliteStore({ path: join(dir, "d.db") });
+    const provider = twilio({ accountSid: api.accountSid, authToken: api.authToken });
+    const gateway = new Gateway({ providers: [provider], store });
+    const url = "https://sms.example.com/webhooks/twilio/inbound";
+
+    for (const from of senders) {
+      const stop = buildTwilioInbound({
+        from,
+        to: "+12025550100",
+        body: "STOP",
+        accountSid: api.accountSid,
+      });
+      const request = signedTwilioRequest({ authToken: api.authToken, url, params: stop.params });
+      const answer = await gateway.handleWebhook("twilio", request, { kind: "inbound" });
+
+      expect(answer.status).toBe(200);
+    }
+
+    await store.close();
+    const exported = await cli("optout", "export", "--config", source);
+    const copy = await csvFile(exported.stdout);
+    const imported = await cli("optout", "import", copy, "--json", "--config", target);
+    const report = JSON.parse(imported.stdout);
+
+    expect(report.imported).toBe(senders.length);
+    expect(report.skipped).toBe(0);
+
+    for (const sender of senders) {
+      const history = await cli("optout", "history", sender, "--json", "--config", target);
+      const events = JSON.parse(history.stdout);
+
+      expect((await status(sender, target)).optedOut, sender).toBe(true);
+      expect(events, sender).toHaveLength(1);
+      expect(events[0].phone, sender).toBe(sender);
+    }
+  });
+
   it("writes JSON Lines", async () => {
     const result = await cli("optout", "export", "--format", "jsonl", "--config", configPath);
     const records = result.stdout
@@ -194,6 +353,25 @@ describe("optout export", () => {
   });
 });
 
+describe("optout add", () => {
+  it("notes a sender ID blocks nothing", async () => {
+    const result = await cli("optout", "add", "ACME2", "--config", configPath);
+    const history = await cli("optout", "history", "ACME2", "--json", "--config", configPath);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("Recorded an opt-out for ACME2 (scope *)");
+    expect(result.stdout).toContain("ACME2 is an alphanumeric sender ID, not an SMS recipient");
+    expect(JSON.parse(history.stdout)).toHaveLength(1);
+  });
+
+  it("invalid identity exits 2 naming it", async () => {
+    const result = await cli("optout", "add", "whatsapp:", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('"whatsapp:"');
+  });
+});
+
 describe("optout forget", () => {
   const person = "+12025550230";
   const pseudonym = pseudonymOf(KEY, person);
@@ -208,7 +386,12 @@ describe("optout forget", () => {
     const state = await status(person);
 
     expect(result.code).toBe(0);
-    expect(JSON.parse(result.stdout)).toEqual({ phone: person, pseudonym, events: 1 });
+    expect(JSON.parse(result.stdout)).toEqual({
+      phone: person,
+      pseudonym,
+      events: 1,
+      channelAddressesErased: false,
+    });
     expect(JSON.parse(history.stdout)).toEqual([]);
     expect(events).toHaveLength(1);
     expect(events[0].note).toBeUndefined();
@@ -236,6 +419,38 @@ describe("optout forget", () => {
     expect(afterStart.erased).toBe(false);
     expect(afterStop.optedOut).toBe(true);
     expect(afterStop.erased).toBe(false);
+  });
+
+  it("names channel addresses it keeps", async () => {
+    const number = "+12025550232";
+    const address = `whatsapp:${number}`;
+    await cli("optout", "add", address, "--config", configPath);
+
+    const byNumber = await cli("optout", "forget", number, "--config", configPath);
+    const byAddress = await cli("optout", "forget", address, "--json", "--config", configPath);
+    const history = await cli("optout", "history", address, "--json", "--config", configPath);
+    const state = await status(address);
+
+    expect(byNumber.code).toBe(0);
+    expect(byNumber.stdout).toContain(`Erased ${number}: 0 events moved`);
+    expect(byNumber.stdout).toContain(`such as ${address}, are not erased`);
+    expect(byNumber.stdout).toContain("smsgate optout forget ADDRESS");
+    expect(byAddress.code).toBe(0);
+    expect(JSON.parse(byAddress.stdout)).toEqual({
+      phone: address,
+      pseudonym: pseudonymOf(KEY, address),
+      events: 1,
+    });
+    expect(JSON.parse(history.stdout)).toEqual([]);
+    expect(state.optedOut).toBe(true);
+    expect(state.erased).toBe(true);
+  });
+
+  it("rejects a sender ID", async () => {
+    const result = await cli("optout", "forget", "ACME", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('cannot forget "ACME": it is an alphanumeric sender ID');
   });
 
   it("without a key exits 2", async () => {

@@ -54,7 +54,16 @@ describe("CSV reader", () => {
 
     expect(records).toHaveLength(2);
     expect(records[1]?.line).toBe(2);
-    expect(records[1]?.error).toBe("a quoted field is not closed");
+    expect(records[1]?.error).toContain("a quoted field that starts in this record is not closed");
+    expect(records[1]?.error).toContain("close the quote");
+  });
+
+  it("names the line of a later quote error", () => {
+    const records = readAll('phone,note\n+1,"open\n+2,x\n+3,"y\n');
+
+    expect(records).toHaveLength(2);
+    expect(records[1]?.line).toBe(2);
+    expect(records[1]?.error).toBe('unexpected "y" after a closing quote (on line 4)');
   });
 
   it("bounds the record length", () => {

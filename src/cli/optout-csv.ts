@@ -5,7 +5,7 @@
  * mark and empty lines are skipped.
  */
 
-/** Maximum characters of one record; a longer record is reported invalid and skipped. */
+/** Maximum characters of one record; a longer record is reported malformed. */
 export const maxRecordLength = 64 * 1024;
 
 /** One record of the file, or the reason it could not be read. */
@@ -50,7 +50,10 @@ export class CsvReader {
     }
 
     if (this.#mode === "quoted") {
-      this.#error ??= "a quoted field is not closed";
+      this.#error ??=
+        "a quoted field that starts in this record is not closed by the end of the file, " +
+        'so every later line was read into it; close the quote, and write "" for a quote ' +
+        "inside a quoted field";
     }
 
     if (this.#mode !== "start" || this.#fields.length > 0 || this.#error !== undefined) {
@@ -132,7 +135,7 @@ export class CsvReader {
 
   #readData(char: string): void {
     if (this.#mode === "after-quoted") {
-      this.#error ??= `unexpected ${JSON.stringify(char)} after a closing quote`;
+      this.#fail(`unexpected ${JSON.stringify(char)} after a closing quote`);
       return;
     }
 
@@ -142,7 +145,7 @@ export class CsvReader {
         return;
       }
 
-      this.#error ??= 'a quote inside an unquoted field; quote the field and write ""';
+      this.#fail('a quote inside an unquoted field; quote the field and write ""');
       return;
     }
 
@@ -154,11 +157,18 @@ export class CsvReader {
     this.#length += char.length;
 
     if (this.#length > maxRecordLength) {
-      this.#error ??= `the record is longer than ${maxRecordLength} characters`;
+      this.#fail(`the record is longer than ${maxRecordLength} characters`);
       return;
     }
 
     this.#field += char;
+  }
+
+  /** Keeps the first error of the record, naming its line when the record spans several. */
+  #fail(message: string): void {
+    const where = this.#line === this.#recordLine ? "" : ` (on line ${this.#line})`;
+
+    this.#error ??= `${message}${where}`;
   }
 
   #endField(): void {

@@ -6,16 +6,36 @@
 
 import { isErasureStore, minPseudonymKeyLength, pseudonymOf } from "../consent/erasure.js";
 import { keepPseudonymKey } from "../consent/pseudonym-key.js";
+import { type ConsentIdentity, describeKind } from "./optout-identity.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
 
-/** Runs `optout forget` for a normalised number and resolves with its exit code. */
+/**
+ * Kinds that name a sender rather than a person. The store erases payloads that contain
+ * the value as a substring, so a short name such as `ACME` would delete unrelated
+ * messages, and such identities are rejected.
+ */
+const senderOnlyKinds: ReadonlySet<ConsentIdentity["kind"]> = new Set(["alphanumeric", "service"]);
+
+/** Runs `optout forget` for a normalised identity and resolves with its exit code. */
 export async function runForget(
   runtime: Runtime,
   io: CliIo,
-  phone: string,
+  identity: ConsentIdentity,
   json: boolean,
 ): Promise<number> {
+  const phone = identity.value;
+
+  if (senderOnlyKinds.has(identity.kind) || identity.kind === "pseudonym") {
+    const erased = identity.kind === "pseudonym" ? "; its number is erased already" : "";
+    writeError(
+      io,
+      `cannot forget ${JSON.stringify(phone)}: it is ${describeKind(identity.kind)}${erased}. ` +
+        "Give the phone number or channel address (such as whatsapp:+12025550143) of the person.",
+    );
+    return ExitCode.usage;
+  }
+
   const key = runtime.config.privacy.pseudonymKey;
 
   if (key === undefined) {
@@ -41,8 +61,13 @@ export async function runForget(
   const pseudonym = pseudonymOf(key, phone);
   const result = await store.forget(phone, pseudonym);
 
+  // The store keys events by the exact identity, so `whatsapp:+1…` events are not found
+  // under `+1…`, and it offers no lookup of the channel addresses that contain a number.
+  const channelsKept = identity.kind === "e164";
+
   if (json) {
-    writeJson(io.stdout, { phone, pseudonym, events: result.events });
+    const channels = channelsKept ? { channelAddressesErased: false } : {};
+    writeJson(io.stdout, { phone, pseudonym, events: result.events, ...channels });
     return ExitCode.ok;
   }
 
@@ -51,5 +76,15 @@ export async function runForget(
     `Erased ${phone}: ${result.events} ${result.events === 1 ? "event" : "events"} moved ` +
       `to ${pseudonym} without their texts.`,
   );
+
+  if (channelsKept) {
+    writeLine(
+      io.stdout,
+      `Events stored under a channel address of ${phone}, such as whatsapp:${phone}, are ` +
+        "not erased. Check each with smsgate optout history ADDRESS, and erase it with " +
+        "smsgate optout forget ADDRESS.",
+    );
+  }
+
   return ExitCode.ok;
 }

@@ -12,11 +12,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
-import { isPseudonym } from "../consent/erasure.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
-import { type CountryCode, normalizeRecipient } from "../phone/index.js";
+import type { CountryCode } from "../phone/index.js";
 import { CsvReader, type CsvRecord } from "./optout-csv.js";
+import { readConsentIdentity } from "./optout-identity.js";
 import { normalizeScope } from "./optout-scope.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
@@ -32,6 +32,19 @@ const maxReportedErrors = 100;
 
 /** Invalid lines printed in text output. */
 const printedErrors = 10;
+
+/**
+ * How far in the future an `occurredAt` may lie, in milliseconds, to allow for clocks that
+ * run ahead of this machine's. The newest event decides, so a later time would outvote
+ * every real event until then.
+ */
+export const maxClockSkewMs = 5 * 60 * 1000;
+
+/**
+ * Earliest accepted `occurredAt`. SMS opt-out records do not predate 1990, so an earlier
+ * time is a mistyped year, which would lose to any other event of the number.
+ */
+export const earliestOccurredAt = new Date("1990-01-01T00:00:00Z");
 
 type Column = (typeof importColumns)[number];
 
@@ -132,7 +145,8 @@ function importEvent(row: ImportRow, hash: string): ConsentEvent {
 /**
  * Reads and checks an import file.
  *
- * @throws {ImportFileError} when the header has no `phone` column or the file is too long.
+ * @throws {ImportFileError} when the header has no `phone` column, a record is malformed
+ *   CSV or the file is too long.
  */
 async function parseImportFile(file: string, region: CountryCode | undefined): Promise<ParsedFile> {
   const parsed: ParsedFile = { rows: [], errors: [], skipped: 0, hash: "", header: undefined };
@@ -171,6 +185,15 @@ function acceptRecord(
   if (parsed.header === undefined) {
     parsed.header = readHeader(parsed, record);
     return;
+  }
+
+  // After a quoting error the reader cannot tell where the following records start, so
+  // later rows may be lost or merged into one. The whole file is rejected instead.
+  if (record.error !== undefined) {
+    throw new ImportFileError(
+      `invalid CSV on line ${record.line}: ${record.error}. Nothing was imported; ` +
+        "fix the file and import it again",
+    );
   }
 
   if (parsed.rows.length >= maxImportRows) {
@@ -232,10 +255,6 @@ function readRow(
   region: CountryCode | undefined,
   now: Date,
 ): ImportRow {
-  if (record.error !== undefined) {
-    throw new RowError(record.error);
-  }
-
   if (record.fields.length !== header.length) {
     throw new RowError(`has ${record.fields.length} fields, but the header has ${header.length}`);
   }
@@ -261,16 +280,19 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): s
     throw new RowError("phone is empty");
   }
 
-  // An erased number moved from another store keeps its pseudonym.
-  if (isPseudonym(text)) {
-    return text;
-  }
-
+  // An erased number moved from another store keeps its pseudonym, and a channel address or
+  // sender ID keeps the key that its webhook events are stored under.
   try {
-    return normalizeRecipient(text, { defaultRegion: region }).value;
+    return readConsentIdentity(text, region).value;
   } catch (error) {
     if (isInvalidPhoneNumberError(error)) {
-      throw new RowError(`invalid phone number ${JSON.stringify(text)}`);
+      // The error's message starts with the same words and the value; keep only its reason.
+      const prefix = `Invalid phone number ${JSON.stringify(error.input)}: `;
+      const reason = error.message.startsWith(prefix)
+        ? error.message.slice(prefix.length)
+        : error.message;
+
+      throw new RowError(`invalid phone number ${JSON.stringify(text)}: ${reason}`);
     }
 
     throw error;
@@ -306,6 +328,22 @@ function readTime(text: string | undefined, now: Date): Date {
   if (!isoTime.test(text) || Number.isNaN(time.getTime())) {
     throw new RowError(
       `invalid occurredAt ${JSON.stringify(text)}; use ISO 8601 such as 2025-01-15T10:00:00Z`,
+    );
+  }
+
+  const latest = new Date(now.getTime() + maxClockSkewMs);
+
+  if (time > latest) {
+    throw new RowError(
+      `occurredAt ${JSON.stringify(text)} is in the future (after ${latest.toISOString()}); ` +
+        "correct the date, or leave occurredAt empty to use the time of the import",
+    );
+  }
+
+  if (time < earliestOccurredAt) {
+    throw new RowError(
+      `occurredAt ${JSON.stringify(text)} is before ${earliestOccurredAt.toISOString()}, ` +
+        "earlier than any SMS opt-out record; correct the date",
     );
   }
 

@@ -2,12 +2,17 @@
  * `smsgate optout`: reads and edits the consent log of the configured store.
  */
 import { randomUUID } from "node:crypto";
-import { isPseudonym, pseudonymOf, readJoinedState } from "../consent/erasure.js";
+import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
 import type { ConsentAction, ConsentEvent, ConsentState, OptOutStore } from "../consent/types.js";
-import { type CountryCode, normalizeRecipient } from "../phone/index.js";
 import { reportCommandError, withRuntime } from "./context.js";
 import { type ExportFormat, exportFormats, runExport } from "./optout-export.js";
 import { runForget } from "./optout-forget.js";
+import {
+  type ConsentIdentity,
+  describeKind,
+  isSendRecipient,
+  readConsentIdentity,
+} from "./optout-identity.js";
 import { runImport } from "./optout-import.js";
 import { normalizeScope } from "./optout-scope.js";
 import {
@@ -138,60 +143,66 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
   }
 
   const region = runtime.config.defaultRegion;
-  const phone = call.number === undefined ? undefined : readNumber(call.number, region);
+  const identity =
+    call.number === undefined ? noIdentity : readConsentIdentity(call.number, region);
+  const phone = identity.value;
   const scope = normalizeScope(call.scope, region);
   const { store } = runtime;
 
   switch (call.subcommand) {
     case "status":
-      return printStatus(io, await readStatus(runtime, phone ?? "", scope), call.json);
+      return printStatus(io, await readStatus(runtime, phone, scope), call.json);
     case "export":
       return runExport(runtime, io, scope, call.format);
     case "forget":
-      return runForget(runtime, io, phone ?? "", call.json);
+      return runForget(runtime, io, identity, call.json);
     case "add":
-      return recordManual(io, store, manualEvent(phone ?? "", "opt-out", scope, call), call);
+      return recordManual(io, store, manualEvent(identity, "opt-out", scope, call), call);
     case "remove":
-      return recordManual(io, store, manualEvent(phone ?? "", "opt-in", scope, call), call);
+      return recordManual(io, store, manualEvent(identity, "opt-in", scope, call), call);
     case "history":
-      return printHistory(io, phone ?? "", await store.history(phone ?? ""), call.json);
+      return printHistory(io, phone, await store.history(phone), call.json);
     default:
       return printList(io, store.listOptedOut(scope), scope, call.json);
   }
 }
 
-/** Normalises a number; a pseudonym stays as given, so its history can be read. */
-function readNumber(number: string, region: CountryCode | undefined): string {
-  if (isPseudonym(number)) {
-    return number;
-  }
+/** The identity of the subcommands without a NUMBER argument, which never read it. */
+const noIdentity: ConsentIdentity = { value: "", kind: "e164" };
 
-  return normalizeRecipient(number, { defaultRegion: region }).value;
+/** A manual event, with the kind of its identity for the confirmation message. */
+interface ManualEvent {
+  event: ConsentEvent;
+  identity: ConsentIdentity;
 }
 
 function manualEvent(
-  phone: string,
+  identity: ConsentIdentity,
   action: ConsentAction,
   scope: string,
   call: OptoutCall,
-): ConsentEvent {
-  return {
+): ManualEvent {
+  const event: ConsentEvent = {
     id: `manual:${randomUUID()}`,
-    phone,
+    phone: identity.value,
     action,
     sender: scope,
     source: "manual",
     note: call.reason,
     occurredAt: new Date(),
   };
+
+  return { event, identity };
 }
 
 async function recordManual(
   io: CliIo,
   store: OptOutStore,
-  event: ConsentEvent,
+  manual: ManualEvent,
   call: OptoutCall,
 ): Promise<number> {
+  const { event, identity } = manual;
+
   await store.record(event);
 
   const state = await store.getState(event.phone, event.sender);
@@ -206,6 +217,14 @@ async function recordManual(
 
   writeLine(io.stdout, `Recorded ${verb} for ${event.phone} (scope ${event.sender}).`);
   writeLine(io.stdout, describeState(state));
+
+  if (!isSendRecipient(identity)) {
+    writeLine(
+      io.stdout,
+      `Note: ${event.phone} is ${describeKind(identity.kind)}, not an SMS recipient, so the ` +
+        "send guard never reads this event. To block sends, record the phone number itself.",
+    );
+  }
 
   return ExitCode.ok;
 }

@@ -75,8 +75,10 @@ Subcommands:
   list              Print every number that is opted out.
   import FILE       Record the events of a CSV file in one transaction. Columns:
                     phone (required), action (opt-out or opt-in), scope,
-                    occurredAt (ISO 8601), note. Invalid lines are skipped
-                    and listed. Importing the same file again writes nothing.
+                    occurredAt (ISO 8601, from 1990 to at most 5 minutes
+                    ahead), note. Invalid lines are skipped and listed; a file
+                    that is not valid CSV writes nothing and exits 2.
+                    Importing the same file again writes nothing.
   export            Write every opted-out number as CSV with the import
                     columns, or as JSON Lines. Current state only, no history.
   forget NUMBER     Erase the number's texts and personal data, keeping its
@@ -94,13 +96,17 @@ Options:
 ${configOption}
 ${helpOption}
 
-Numbers in national form need defaultRegion in the configuration.
+Numbers in national form need defaultRegion in the configuration. NUMBER may
+also be a sender that webhooks store as it is: a channel address
+(whatsapp:+12025550143), a sender ID or a messaging service SID. Their events
+block no send, because the send guard checks phone numbers and short codes.
 
 Exit codes:
   0  success
   1  another failure, such as the opt-out store being unavailable
   2  invalid usage or configuration, an invalid phone number, a missing
-     import file or an import header without a phone column`;
+     import file, a file that is not valid CSV or an import header without a
+     phone column`;
 
 const simulateUsage = `Usage:
   smsgate simulate PROVIDER inbound --from NUMBER --to NUMBER --body TEXT [options]

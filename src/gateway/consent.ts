@@ -60,8 +60,17 @@ export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
     provider: report.provider,
     messageId: report.messageId,
     providerCode: report.errorCode,
-    occurredAt: report.providerTime ?? report.receivedAt,
+    occurredAt: eventTime(report.providerTime, report.receivedAt),
   };
+}
+
+/**
+ * Returns the provider's time of an event, or the time of receipt when the provider gives
+ * none or a later one. The newest event decides, so a provider time ahead of the server's
+ * clock would otherwise outvote the person's next reply until that time has passed.
+ */
+function eventTime(providerTime: Date | undefined, receivedAt: Date): Date {
+  return providerTime !== undefined && providerTime <= receivedAt ? providerTime : receivedAt;
 }
 
 /** Longest reply text kept as the keyword of a provider-flagged event. */
@@ -100,6 +109,6 @@ function inboundEvent(
     messageId: message.messageId,
     text: message.text,
     keyword: classification.keyword,
-    occurredAt: message.providerTime ?? message.receivedAt,
+    occurredAt: eventTime(message.providerTime, message.receivedAt),
   };
 }
