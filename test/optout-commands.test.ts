@@ -117,7 +117,7 @@ describe("optout import", () => {
     );
 
     expect(first.code).toBe(0);
-    expect(first.stdout).toContain("Imported 1 events");
+    expect(first.stdout).toContain("Imported 1 event from");
     expect(second.code).toBe(0);
     expect(second.stdout).toContain("imported before");
     expect(JSON.parse(history.stdout)).toHaveLength(1);

@@ -51,11 +51,13 @@ export function reportStartupError(io: CliIo, error: unknown): number {
  */
 export function reportCommandError(io: CliIo, error: unknown): number {
   if (isInvalidPhoneNumberError(error)) {
-    writeError(
-      io,
-      `${error.message}. Write numbers in E.164 form, such as +12025550143, ` +
-        "or set defaultRegion in the configuration for national numbers.",
-    );
+    // Messages that already say how to write the number get no second hint.
+    const hint = error.message.includes("defaultRegion")
+      ? ""
+      : ". Write numbers in E.164 form, such as +12025550143, or set defaultRegion in " +
+        "the configuration for national numbers.";
+
+    writeError(io, `${error.message}${hint}`);
 
     return ExitCode.usage;
   }

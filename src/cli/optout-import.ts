@@ -256,7 +256,9 @@ function readRow(
   now: Date,
 ): ImportRow {
   if (record.fields.length !== header.length) {
-    throw new RowError(`has ${record.fields.length} fields, but the header has ${header.length}`);
+    throw new RowError(
+      `has ${countOf(record.fields.length, "field")}, but the header has ${header.length}`,
+    );
   }
 
   const value = (column: Column) => {
@@ -367,7 +369,7 @@ function printReport(io: CliIo, report: Report): void {
   }
 
   const again = duplicate ? " (this file was imported before, so nothing was written)" : "";
-  writeLine(io.stdout, `Imported ${imported} events from ${report.file}${again}.`);
+  writeLine(io.stdout, `Imported ${countOf(imported, "event")} from ${report.file}${again}.`);
 
   if (parsed.skipped > 0) {
     const lines = parsed.skipped === 1 ? "line" : "lines";
@@ -383,4 +385,9 @@ function printReport(io: CliIo, report: Report): void {
   if (parsed.skipped > shown.length) {
     writeLine(io.stdout, `  and ${parsed.skipped - shown.length} more (--json lists up to 100)`);
   }
+}
+
+/** Writes a count with its noun, in the plural unless the count is 1. */
+function countOf(count: number, noun: string): string {
+  return `${count} ${count === 1 ? noun : `${noun}s`}`;
 }
