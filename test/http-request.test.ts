@@ -4,7 +4,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { MockAgent, Pool } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { DeadlineQueue, TimedOperation } from "../src/http/deadlines.js";
-import { headerValue, requestText } from "../src/http/request.js";
+import { headerValue, MAX_RESPONSE_BYTES, requestText } from "../src/http/request.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -143,6 +143,24 @@ describe("requestText", () => {
     const response = await requestText(pool, get, new DeadlineQueue(1000));
 
     expect(response.body).toBe("grüße ✓");
+  });
+
+  it("aborts a body over the size limit", async () => {
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const pool = await serve(async (_request, response) => {
+      response.writeHead(200);
+
+      for (let sent = 0; sent <= MAX_RESPONSE_BYTES && !response.destroyed; sent += chunk.length) {
+        response.write(chunk);
+        await sleep(0);
+      }
+
+      response.end();
+    });
+
+    await expect(requestText(pool, get, new DeadlineQueue(5000))).rejects.toThrow(
+      `longer than ${MAX_RESPONSE_BYTES} bytes`,
+    );
   });
 
   it("reads an empty body", async () => {

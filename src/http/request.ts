@@ -28,11 +28,18 @@ export interface TextResponse {
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
+ * Largest response body read, in bytes. Provider API answers are a few kilobytes, so a
+ * longer body is a fault, and reading it whole could exhaust memory.
+ */
+export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
+
+/**
  * Sends `options` through `dispatcher` and reads the whole response. The time limit of
  * `deadlines` runs from this call to the last byte of the body.
  *
  * Rejects with the dispatcher's error, or after the time limit with a `DOMException` named
- * `TimeoutError`, as an `AbortSignal.timeout()` signal would abort the request. As with a
+ * `TimeoutError`, as an `AbortSignal.timeout()` signal would abort the request. A body
+ * longer than {@link MAX_RESPONSE_BYTES} aborts the request with an error that says so. As with a
  * signal, a request still waiting for a connection is aborted once it gets one.
  */
 export function requestText(
@@ -135,8 +142,20 @@ class TextRequest extends TimedOperation implements Dispatcher.DispatchHandler {
   }
 
   onData(chunk: Buffer): boolean {
-    this.#chunks.push(chunk);
     this.#length += chunk.length;
+
+    if (this.#length > MAX_RESPONSE_BYTES) {
+      this.#chunks = [];
+      this.#abort?.(
+        new Error(
+          `The response body is longer than ${MAX_RESPONSE_BYTES} bytes, so it was not read`,
+        ),
+      );
+
+      return false;
+    }
+
+    this.#chunks.push(chunk);
 
     return true;
   }
