@@ -187,13 +187,13 @@ export function failedOutcome(error: unknown, request: SendRequest): SendOutcome
   }
 
   if (isInvalidPhoneNumberError(error)) {
-    return {
-      ...base,
-      status: "invalid",
-      message:
-        `Not sent: ${error.message}. Write the number in E.164 form, such as ` +
-        "+12025550143, or set defaultRegion in the configuration for national numbers.",
-    };
+    // Messages that already say how to write the number get no second hint.
+    const hint = error.message.includes("defaultRegion")
+      ? ""
+      : " Write the number in E.164 form, such as +12025550143, or set defaultRegion in " +
+        "the configuration for national numbers.";
+
+    return { ...base, status: "invalid", message: `Not sent: ${error.message}.${hint}` };
   }
 
   if (isInvalidRequestError(error)) {
