@@ -7,7 +7,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
-import type { HealthCheckStore, OptOutStore } from "../consent/types.js";
+import { isHealthCheckStore } from "../consent/capabilities.js";
 import {
   PayloadTooLargeError,
   publicRequestUrl,
@@ -214,14 +214,10 @@ class HealthCheck {
 
     await store.isOptedOut(healthProbePhone);
 
-    if (hasHealthCheck(store)) {
+    if (isHealthCheckStore(store)) {
       await store.checkHealth();
     }
   }
-}
-
-function hasHealthCheck(store: OptOutStore): store is OptOutStore & HealthCheckStore {
-  return typeof (store as Partial<HealthCheckStore>).checkHealth === "function";
 }
 
 /** State shared by the request handlers of one server. */
@@ -412,8 +408,8 @@ function applyLimits(server: Server, limits: Runtime["config"]["limits"]): void 
   server.requestTimeout = limits.requestTimeoutMs;
   server.maxConnections = limits.maxConnections;
   server.keepAliveTimeout = 5000;
-  // No limit of requests per connection: past it, Node answers requests that a client
-  // already sent on the connection with 503 and logs nothing.
+  // No limit of requests per connection, because past it Node responds with 503 to requests
+  // that a client already sent on the connection, and logs nothing.
   server.maxRequestsPerSocket = 0;
 }
 

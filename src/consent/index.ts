@@ -5,6 +5,7 @@
  * @module
  */
 
+export { isHealthCheckStore, isNonceStore } from "./capabilities.js";
 export { isPseudonym, pseudonymKeyCheck, pseudonymOf } from "./erasure.js";
 export { MemoryOptOutStore } from "./memory.js";
 export { isPseudonymKeyStore, keepPseudonymKey, verifyPseudonymKey } from "./pseudonym-key.js";

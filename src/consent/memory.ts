@@ -204,10 +204,10 @@ export class MemoryOptOutStore
     this.#assertOpen("findNonce");
     validateNonceQuery(provider, nonce);
 
-    return this.#nonces.get(`${provider}\n${nonce}`);
+    return this.#nonces.get(nonceKey(provider, nonce));
   }
 
-  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  /** Reads whether the store contains erased numbers, and the kept pseudonym key check. */
   async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
     this.#assertOpen("pseudonymKeyStatus");
 
@@ -238,14 +238,14 @@ export class MemoryOptOutStore
       return false;
     }
 
-    const stored = this.#nonces.get(`${receipt.provider}\n${receipt.nonce.value}`);
+    const stored = this.#nonces.get(nonceKey(receipt.provider, receipt.nonce.value));
 
     return stored !== undefined && stored !== receipt.nonce.requestHash;
   }
 
   #keepNonce(receipt: WebhookReceipt): void {
     if (receipt.nonce !== undefined) {
-      this.#nonces.set(`${receipt.provider}\n${receipt.nonce.value}`, receipt.nonce.requestHash);
+      this.#nonces.set(nonceKey(receipt.provider, receipt.nonce.value), receipt.nonce.requestHash);
     }
   }
 
@@ -521,4 +521,9 @@ function startsAnew(group: PartGroupRow, part: MessagePartInput): boolean {
 
 function statusKey(provider: string, messageId: string): string {
   return `${provider}\u0000${messageId}`;
+}
+
+/** Builds the key of a provider's nonce in the nonce map. */
+function nonceKey(provider: string, nonce: string): string {
+  return `${provider}\n${nonce}`;
 }

@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
-import type { NonceStore, OptOutStore, WebhookNonce } from "../consent/types.js";
+import { isNonceStore } from "../consent/capabilities.js";
+import type { OptOutStore, WebhookNonce } from "../consent/types.js";
 import type { Provider, WebhookRequest, WebhookResponse } from "../provider.js";
 import type { ResolvedGatewayOptions } from "./options.js";
 
@@ -10,11 +11,6 @@ export const MAX_NONCE_LENGTH = 256;
 export type NonceCheck = { nonce: WebhookNonce | undefined } | { response: WebhookResponse };
 
 const warnedStores = new WeakSet<OptOutStore>();
-
-/** Checks whether the store keeps webhook nonces. */
-export function hasNonceStore(store: OptOutStore): store is OptOutStore & NonceStore {
-  return typeof (store as Partial<NonceStore>).findNonce === "function";
-}
 
 /**
  * Computes the hex SHA-256 of the request's method, URL and body, the parts that a
@@ -73,7 +69,7 @@ export async function checkWebhookNonce(
 
   const { store } = options;
 
-  if (!hasNonceStore(store)) {
+  if (!isNonceStore(store)) {
     warnOnce(options, provider, store);
     return { nonce: undefined };
   }

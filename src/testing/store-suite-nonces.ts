@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { isHealthCheckStore, isNonceStore } from "../consent/capabilities.js";
 import type {
   ConsentEvent,
   HealthCheckStore,
@@ -39,16 +40,6 @@ function receipt(id: string, nonce: WebhookNonce | undefined, phone = "+12025550
   return value;
 }
 
-/** Checks whether a store keeps webhook nonces. */
-export function hasNonceStore(store: OptOutStore): store is OptOutStore & NonceStore {
-  return typeof (store as Partial<NonceStore>).findNonce === "function";
-}
-
-/** Checks whether a store can prove that it takes writes. */
-export function hasHealthCheckStore(store: OptOutStore): store is OptOutStore & HealthCheckStore {
-  return typeof (store as Partial<HealthCheckStore>).checkHealth === "function";
-}
-
 /**
  * Registers the conformance tests of `NonceStore` and `HealthCheckStore`. They are reported
  * as skipped for a store without them. `current` returns the store of the running test.
@@ -59,7 +50,7 @@ export function describeNonceStore(current: () => OptOutStore): void {
 
     beforeEach(({ skip }) => {
       const candidate = current();
-      skip(!hasNonceStore(candidate), "the store does not implement NonceStore");
+      skip(!isNonceStore(candidate), "the store does not implement NonceStore");
       store = candidate as OptOutStore & NonceStore;
     });
 
@@ -145,7 +136,7 @@ export function describeNonceStore(current: () => OptOutStore): void {
   describe("health check", () => {
     it("resolves while the store takes writes", async ({ skip }) => {
       const candidate = current();
-      skip(!hasHealthCheckStore(candidate), "the store does not implement HealthCheckStore");
+      skip(!isHealthCheckStore(candidate), "the store does not implement HealthCheckStore");
 
       await expect((candidate as OptOutStore & HealthCheckStore).checkHealth()).resolves.toBe(
         undefined,
