@@ -2,7 +2,12 @@
  * Opening the configured runtime for one command, and turning the errors of that step
  * into exit codes.
  */
-import { isConfigError, isInvalidPhoneNumberError, isSmsgateError } from "../errors.js";
+import {
+  type InvalidPhoneNumberError,
+  isConfigError,
+  isInvalidPhoneNumberError,
+  isSmsgateError,
+} from "../errors.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
@@ -51,18 +56,27 @@ export function reportStartupError(io: CliIo, error: unknown): number {
  */
 export function reportCommandError(io: CliIo, error: unknown): number {
   if (isInvalidPhoneNumberError(error)) {
-    // Messages that already say how to write the number get no second hint.
-    const hint = error.message.includes("defaultRegion")
-      ? ""
-      : ". Write numbers in E.164 form, such as +12025550143, or set defaultRegion in " +
-        "the configuration for national numbers.";
-
-    writeError(io, `${error.message}${hint}`);
+    writeError(io, describeInvalidNumber(error));
 
     return ExitCode.usage;
   }
 
   return reportStartupError(io, error);
+}
+
+/**
+ * Describes an invalid number as a sentence, with how to write numbers unless the message
+ * already mentions `defaultRegion`, as the normaliser's messages about national numbers do.
+ */
+export function describeInvalidNumber(error: InvalidPhoneNumberError): string {
+  if (error.message.includes("defaultRegion")) {
+    return `${error.message}.`;
+  }
+
+  return (
+    `${error.message}. Write numbers in E.164 form, such as +12025550143, or set ` +
+    "defaultRegion in the configuration for national numbers."
+  );
 }
 
 /** Describes an unexpected error in one line, with its code when it is an smsgate error. */

@@ -16,7 +16,7 @@ import {
 import type { SendRequest } from "../gateway/types.js";
 import { normalizeRecipient } from "../phone/index.js";
 import type { SendResult } from "../provider.js";
-import { describeFailure, withRuntime } from "./context.js";
+import { describeFailure, describeInvalidNumber, withRuntime } from "./context.js";
 import { type CliIo, ExitCode, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
 import {
@@ -187,13 +187,7 @@ export function failedOutcome(error: unknown, request: SendRequest): SendOutcome
   }
 
   if (isInvalidPhoneNumberError(error)) {
-    // Messages that already say how to write the number get no second hint.
-    const hint = error.message.includes("defaultRegion")
-      ? ""
-      : " Write the number in E.164 form, such as +12025550143, or set defaultRegion in " +
-        "the configuration for national numbers.";
-
-    return { ...base, status: "invalid", message: `Not sent: ${error.message}.${hint}` };
+    return { ...base, status: "invalid", message: `Not sent: ${describeInvalidNumber(error)}` };
   }
 
   if (isInvalidRequestError(error)) {
