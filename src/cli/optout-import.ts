@@ -41,8 +41,8 @@ const printedErrors = 10;
 export const maxClockSkewMs = 5 * 60 * 1000;
 
 /**
- * Earliest accepted `occurredAt`. SMS opt-out records do not predate 1990, so an earlier
- * time is a mistyped year, which would lose to any other event of the number.
+ * Earliest accepted `occurredAt`. The first SMS was sent in 1992, so an earlier time is a
+ * mistyped year, which would lose to any other event of the number.
  */
 export const earliestOccurredAt = new Date("1990-01-01T00:00:00Z");
 

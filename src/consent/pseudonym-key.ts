@@ -29,7 +29,7 @@ const lostKeyHint =
  * without erased numbers and without a kept check value passes with any key or none. A
  * store that does not implement {@link PseudonymKeyStore} is not checked.
  *
- * @throws {ConfigError} at `privacy.pseudonymKey` when the store holds erased numbers and
+ * @throws {ConfigError} at `privacy.pseudonymKey` when the store contains erased numbers and
  *   `key` is missing, or when `key` differs from the key whose check value the store kept.
  */
 export async function verifyPseudonymKey(

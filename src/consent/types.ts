@@ -266,7 +266,7 @@ export interface NonceStore {
   findNonce(provider: string, nonce: string): Promise<string | undefined>;
 }
 
-/** Whether a store holds erased numbers, and the check value of the key that made them. */
+/** Whether a store contains erased numbers, and the check value of the key that made them. */
 export interface PseudonymKeyStatus {
   /** True when an event of the store belongs to a pseudonym. */
   erased: boolean;
@@ -280,7 +280,7 @@ export interface PseudonymKeyStatus {
  * no longer find.
  */
 export interface PseudonymKeyStore {
-  /** Reads whether the store holds erased numbers, and the kept key check value. */
+  /** Reads whether the store contains erased numbers, and the kept key check value. */
   pseudonymKeyStatus(): Promise<PseudonymKeyStatus>;
 
   /**

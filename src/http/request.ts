@@ -28,7 +28,7 @@ export interface TextResponse {
 const UTF8_BOM = [0xef, 0xbb, 0xbf] as const;
 
 /**
- * Largest response body read, in bytes. Provider API answers are a few kilobytes, so a
+ * Largest response body read, in bytes. Provider API responses are a few kilobytes, so a
  * longer body is a fault, and reading it whole could exhaust memory.
  */
 export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
@@ -39,7 +39,7 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
  *
  * Rejects with the dispatcher's error, or after the time limit with a `DOMException` named
  * `TimeoutError`, as an `AbortSignal.timeout()` signal would abort the request. A body
- * longer than {@link MAX_RESPONSE_BYTES} aborts the request with an error that says so. As with a
+ * longer than {@link MAX_RESPONSE_BYTES} aborts the request with an error that names the limit. As with a
  * signal, a request still waiting for a connection is aborted once it gets one.
  */
 export function requestText(

@@ -314,7 +314,7 @@ export class PostgresOptOutStore
     return this.#run("findNonce", () => this.#nonces.find(this.#pool, provider, nonce));
   }
 
-  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  /** Reads whether the store contains erased numbers, and the kept pseudonym key check. */
   async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
     this.#assertOpen("pseudonymKeyStatus");
 

@@ -259,7 +259,7 @@ export class SqliteOptOutStore
     return this.#read("findNonce", () => this.#nonces.find(provider, nonce));
   }
 
-  /** Reads whether the store holds erased numbers, and the kept pseudonym key check. */
+  /** Reads whether the store contains erased numbers, and the kept pseudonym key check. */
   async pseudonymKeyStatus(): Promise<PseudonymKeyStatus> {
     this.#assertOpen("pseudonymKeyStatus");
 

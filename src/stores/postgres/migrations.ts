@@ -114,9 +114,9 @@ CREATE TABLE message_statuses (
 );
 `;
 
-// The signed nonces of committed webhooks, each with a hash of the request that carried
-// it, one row that a health check rewrites to prove that the database takes writes, and
-// settings such as the check value of the pseudonym key.
+// The signed nonces of committed webhooks, each with a hash of the request that carried it.
+// One row that a health check rewrites to prove that the database takes writes. Settings, such
+// as the check value of the pseudonym key.
 const noncesAndHealth = `
 CREATE TABLE webhook_nonces (
   provider text NOT NULL,

@@ -1,6 +1,6 @@
 /**
  * Settings kept in the PostgreSQL store, such as the check value of the pseudonym key, and
- * the read that tells whether the store holds erased numbers.
+ * the read that finds whether the store contains erased numbers.
  */
 
 import type { Pool } from "pg";
@@ -52,7 +52,7 @@ export class PostgresSettings {
     }
 
     // A concurrent insert committed after this statement's snapshot was taken, so the
-    // statement saw neither its own row nor that one. A new statement sees it.
+    // statement read neither its own row nor that one. A new statement reads it.
     const again = await pool.query<{ value: string }>(this.#read, [keyCheckName]);
 
     return again.rows[0]?.value ?? keyCheck;

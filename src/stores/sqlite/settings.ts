@@ -1,6 +1,6 @@
 /**
  * Settings kept in the SQLite store, such as the check value of the pseudonym key, and the
- * read that tells whether the store holds erased numbers.
+ * read that finds whether the store contains erased numbers.
  */
 
 import type { Database, Statement } from "better-sqlite3";
