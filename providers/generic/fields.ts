@@ -1,5 +1,11 @@
 import { WebhookParseError } from "../../src/errors.js";
 import { type FormPair, formFieldsToRecord, parseFormBody } from "../../src/http/form.js";
+import {
+  isJsonMediaType,
+  mediaTypeOf,
+  queryOf,
+  usesQueryFields,
+} from "../../src/http/webhook-request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { SenderIdentity, WebhookRequest } from "../../src/provider.js";
 
@@ -98,11 +104,11 @@ function jsonDepth(text: string): number {
 
 /** Checks whether the declared content type, if any, fits the expected format. */
 function checkContentType(request: WebhookRequest, format: "json" | "form", label: string) {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-  const json = type === "application/json" || (type?.endsWith("+json") ?? false);
+  const type = mediaTypeOf(request);
+  const json = isJsonMediaType(type);
   const form = type === "application/x-www-form-urlencoded";
 
-  if (type === "" || type === undefined || (format === "json" ? json : form)) {
+  if (type === "" || (format === "json" ? json : form)) {
     return;
   }
 
@@ -111,19 +117,6 @@ function checkContentType(request: WebhookRequest, format: "json" | "form", labe
   throw new WebhookParseError(
     `${label} has content type ${JSON.stringify(type)}, but ${expected} is configured`,
   );
-}
-
-function queryOf(url: string): string {
-  const beforeFragment = url.split("#", 1)[0] ?? "";
-  const start = beforeFragment.indexOf("?");
-
-  return start === -1 ? "" : beforeFragment.slice(start + 1);
-}
-
-function usesQuery(request: WebhookRequest): boolean {
-  const method = request.method.toUpperCase();
-
-  return method === "GET" || method === "HEAD";
 }
 
 /** The fields of one webhook, read from a JSON body, a form body or a GET query. */
@@ -142,7 +135,7 @@ export class GenericFields {
     checkContentType(request, format, label);
 
     if (format === "form") {
-      this.#pairs = parseFormBody(usesQuery(request) ? queryOf(request.url) : request.body);
+      this.#pairs = parseFormBody(usesQueryFields(request) ? queryOf(request.url) : request.body);
       this.record = formFieldsToRecord(this.#pairs);
     } else {
       this.#pairs = [];

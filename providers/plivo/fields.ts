@@ -1,30 +1,8 @@
 import { WebhookParseError } from "../../src/errors.js";
 import { type FormPair, formFieldsToRecord, parseFormBody } from "../../src/http/form.js";
+import { queryOf, usesQueryFields } from "../../src/http/webhook-request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { InboundMedia, SenderIdentity, WebhookRequest } from "../../src/provider.js";
-
-/** Checks whether the webhook's fields are in the query string (GET) rather than the body. */
-export function usesQueryFields(request: WebhookRequest): boolean {
-  const method = request.method.toUpperCase();
-
-  return method === "GET" || method === "HEAD";
-}
-
-/** Checks whether the request declares a JSON body (`application/json` or `+json`). */
-export function hasJsonBody(request: WebhookRequest): boolean {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-
-  return type === "application/json" || (type?.endsWith("+json") ?? false);
-}
-
-/** Returns the query string of a URL, without `?` and without any fragment. */
-export function queryOf(url: string): string {
-  const fragmentStart = url.indexOf("#");
-  const beforeFragment = fragmentStart === -1 ? url : url.slice(0, fragmentStart);
-  const queryStart = beforeFragment.indexOf("?");
-
-  return queryStart === -1 ? "" : beforeFragment.slice(queryStart + 1);
-}
 
 /**
  * Parses the fields of a webhook: the query string of a GET, else the form body.

@@ -8,6 +8,7 @@
 
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { parseFormBody } from "../../src/http/form.js";
+import { queryOf } from "../../src/http/webhook-request.js";
 
 /** Form parameters as received: repeated names and empty values included. */
 export type PlivoSignatureParams = ReadonlyArray<readonly [string, string]>;
@@ -158,14 +159,6 @@ function compareCodePoints(left: string, right: string): number {
 
 function surrogateWeight(unit: number): number {
   return unit >= 0xd800 && unit <= 0xdfff ? unit + 0x10000 : unit;
-}
-
-function queryOf(url: string): string {
-  const fragmentStart = url.indexOf("#");
-  const beforeFragment = fragmentStart === -1 ? url : url.slice(0, fragmentStart);
-  const queryStart = beforeFragment.indexOf("?");
-
-  return queryStart === -1 ? "" : beforeFragment.slice(queryStart + 1);
 }
 
 /**

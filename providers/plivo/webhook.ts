@@ -4,6 +4,7 @@ import {
   WebhookVerificationError,
 } from "../../src/errors.js";
 import type { FormPair } from "../../src/http/form.js";
+import { hasJsonBody, usesQueryFields } from "../../src/http/webhook-request.js";
 import type {
   ConsentIntent,
   DeliveryReport,
@@ -13,7 +14,7 @@ import type {
   WebhookRequest,
 } from "../../src/provider.js";
 import { plivoErrorReason } from "./errors.js";
-import { hasJsonBody, PlivoFields, readFormFields, usesQueryFields } from "./fields.js";
+import { PlivoFields, readFormFields } from "./fields.js";
 import {
   plivoSignatureBaseUrl,
   verifyPlivoSignatureV2,

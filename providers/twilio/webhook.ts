@@ -5,6 +5,7 @@ import {
   WebhookVerificationError,
 } from "../../src/errors.js";
 import type { FormPair } from "../../src/http/form.js";
+import { hasJsonBody, usesQueryFields } from "../../src/http/webhook-request.js";
 import type {
   ConsentIntent,
   DeliveryReport,
@@ -15,13 +16,7 @@ import type {
 } from "../../src/provider.js";
 import { isConversationsMessage, readConversationsInbound } from "./conversations.js";
 import { twilioErrorReason } from "./errors.js";
-import {
-  hasJsonBody,
-  jsonBodyToPairs,
-  readFormFields,
-  TwilioFields,
-  usesQueryFields,
-} from "./fields.js";
+import { jsonBodyToPairs, readFormFields, TwilioFields } from "./fields.js";
 import { verifyTwilioJsonSignature, verifyTwilioSignature } from "./signature.js";
 import { mapTwilioMessageStatus } from "./status.js";
 

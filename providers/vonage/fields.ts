@@ -1,5 +1,6 @@
 import { WebhookParseError } from "../../src/errors.js";
 import { type FormPair, formFieldsToRecord, parseFormBody } from "../../src/http/form.js";
+import { hasJsonBody, queryOf } from "../../src/http/webhook-request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { SenderIdentity, WebhookRequest } from "../../src/provider.js";
 
@@ -12,22 +13,6 @@ export type VonageWebhookFields =
   | { format: "json"; object: Record<string, unknown> };
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
-
-/** Checks whether the request declares a JSON body (`application/json` or `+json`). */
-export function hasJsonBody(request: WebhookRequest): boolean {
-  const type = (request.headers.get("content-type") ?? "").split(";")[0]?.trim().toLowerCase();
-
-  return type === "application/json" || (type?.endsWith("+json") ?? false);
-}
-
-/** Returns the query string of a URL, without `?` and without any fragment. */
-export function queryOf(url: string): string {
-  const fragmentStart = url.indexOf("#");
-  const beforeFragment = fragmentStart === -1 ? url : url.slice(0, fragmentStart);
-  const queryStart = beforeFragment.indexOf("?");
-
-  return queryStart === -1 ? "" : beforeFragment.slice(queryStart + 1);
-}
 
 /**
  * Reads the fields of a webhook. Vonage sends the SMS API fields as the query of a GET, as

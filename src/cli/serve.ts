@@ -9,7 +9,7 @@ import type { Logger } from "../logger.js";
 import { loadConfig, type SmsgateConfig } from "./config.js";
 import { reportStartupError } from "./context.js";
 import { type Forwarder, startForwarder } from "./forward.js";
-import { createLogger } from "./log.js";
+import { bufferLogLines, createLogger } from "./log.js";
 import { type CliIo, ExitCode, UsageError } from "./output.js";
 import { createRuntime, hasOutbox, type Runtime } from "./runtime.js";
 import { type RunningServer, startServer } from "./server.js";
@@ -198,11 +198,18 @@ export async function runServe(
     return reportStartupError(io, error);
   }
 
-  const logger = createLogger({ destination: io.stdout });
+  const destination = bufferLogLines(io.stdout);
+  const logger = createLogger({ destination });
+  // A process that exits on an error still writes the lines of its last turn.
+  process.once("exit", destination.flush);
+
   try {
     return await serveUntilStopped(config, logger, controls);
   } catch (error) {
     logger.error({ err: error }, "smsgate server failed to start");
     return reportStartupError(io, error);
+  } finally {
+    destination.flush();
+    process.off("exit", destination.flush);
   }
 }
