@@ -5,7 +5,13 @@ import {
   generic,
 } from "../providers/generic/index.js";
 import { isProviderError, type ProviderError } from "../src/errors.js";
+import { MAX_RESPONSE_BYTES } from "../src/http/request.js";
 import { type FakeApi, type FakeResponse, startFakeApi } from "../src/testing/fake-api.js";
+import {
+  type StreamedResponse,
+  type StreamingServer,
+  startStreamingServer,
+} from "./helpers/streaming-server.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -40,6 +46,34 @@ async function setup(respond: () => FakeResponse, send: Partial<GenericSendOptio
   });
 
   return { api, provider };
+}
+
+async function streamingSetup(
+  response: StreamedResponse,
+  send: Partial<GenericSendOptions> = {},
+): Promise<{ server: StreamingServer; provider: ReturnType<typeof generic> }> {
+  const server = await startStreamingServer(response);
+  const provider = generic({
+    name: "acme",
+    from: "+14155550199",
+    send: {
+      url: `${server.url}/send`,
+      body: { to: "{{to}}", text: "{{body}}" },
+      messageIdPath: "data.id",
+      ...send,
+    },
+    webhooks: {
+      inbound: { from: "from", text: "text" },
+      signature: { type: "none", insecure: true },
+    },
+  });
+
+  cleanups.push(async () => {
+    await provider.close();
+    await server.close();
+  });
+
+  return { server, provider };
 }
 
 const MESSAGE = { to: "+14155550100", body: "Hello" };
@@ -155,6 +189,46 @@ describe("generic send", () => {
     const error = await refusal(provider.send(MESSAGE));
 
     expect(error.reason).toBe("transient");
+  });
+
+  it("aborts an oversized response", async () => {
+    const { server, provider } = await streamingSetup({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      bytes: 4 * MAX_RESPONSE_BYTES,
+    });
+
+    const error = await refusal(provider.send(MESSAGE));
+    const close = await server.connectionClosed;
+
+    expect(error.provider).toBe("acme");
+    expect(error.reason).toBe("transient");
+    expect(error.httpStatus).toBeUndefined();
+    expect(error.message).toBe(
+      "acme API request failed: The response body is longer than 4194304 bytes, " +
+        "so it was not read",
+    );
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(close.finished).toBe(false);
+  });
+
+  it("times out a response that keeps streaming", async () => {
+    const { server, provider } = await streamingSetup(
+      { status: 200, bytes: 64 * 1024, chunkBytes: 1024, intervalMs: 20 },
+      { timeoutMs: 150 },
+    );
+    const started = performance.now();
+
+    const error = await refusal(provider.send(MESSAGE));
+    const elapsedMs = performance.now() - started;
+    const close = await server.connectionClosed;
+
+    expect(error.reason).toBe("transient");
+    expect(error.message).toBe("acme API request timed out after 150 ms");
+    expect((error.cause as Error).name).toBe("TimeoutError");
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeGreaterThan(0);
   });
 
   it("rejects media without a request", async () => {

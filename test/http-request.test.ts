@@ -1,10 +1,11 @@
 import { createServer, type RequestListener, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
-import { MockAgent, Pool } from "undici";
+import { type Dispatcher, errors, MockAgent, Pool } from "undici";
 import { afterEach, describe, expect, it } from "vitest";
 import { DeadlineQueue, TimedOperation } from "../src/http/deadlines.js";
 import { headerValue, MAX_RESPONSE_BYTES, requestText } from "../src/http/request.js";
+import { startStreamingServer } from "./helpers/streaming-server.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 
@@ -146,21 +147,85 @@ describe("requestText", () => {
   });
 
   it("aborts a body over the size limit", async () => {
-    const chunk = Buffer.alloc(64 * 1024, 0x61);
-    const pool = await serve(async (_request, response) => {
-      response.writeHead(200);
+    const server = await startStreamingServer({ status: 200, bytes: 4 * MAX_RESPONSE_BYTES });
+    const pool = new Pool(server.url);
 
-      for (let sent = 0; sent <= MAX_RESPONSE_BYTES && !response.destroyed; sent += chunk.length) {
-        response.write(chunk);
-        await sleep(0);
-      }
-
-      response.end();
-    });
-
-    await expect(requestText(pool, get, new DeadlineQueue(5000))).rejects.toThrow(
-      `longer than ${MAX_RESPONSE_BYTES} bytes`,
+    cleanups.push(
+      () => server.close(),
+      () => pool.destroy(),
     );
+
+    const error = await rejection(requestText(pool, get, new DeadlineQueue(5000)));
+    const close = await server.connectionClosed;
+
+    expect(error).toBeInstanceOf(errors.ResponseExceededMaxSizeError);
+    expect((error as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(error.message).toBe(
+      "The response body is longer than 4194304 bytes, so it was not read",
+    );
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeLessThan(4 * MAX_RESPONSE_BYTES);
+  });
+
+  it("aborts one byte over the size limit", async () => {
+    const server = await startStreamingServer({ status: 200, bytes: MAX_RESPONSE_BYTES + 1 });
+    const pool = new Pool(server.url);
+
+    cleanups.push(
+      () => server.close(),
+      () => pool.destroy(),
+    );
+
+    const error = await rejection(requestText(pool, get, new DeadlineQueue(5000)));
+
+    expect((error as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(error.message).toContain(`longer than ${MAX_RESPONSE_BYTES} bytes`);
+    await expect(server.connectionClosed).resolves.toBeDefined();
+  });
+
+  it("reads a body at the size limit", async () => {
+    const server = await startStreamingServer({ status: 200, bytes: MAX_RESPONSE_BYTES });
+    const pool = new Pool(server.url);
+
+    cleanups.push(
+      () => server.close(),
+      () => pool.destroy(),
+    );
+
+    const response = await requestText(pool, get, new DeadlineQueue(5000));
+
+    expect(response.status).toBe(200);
+    expect(response.body).toHaveLength(MAX_RESPONSE_BYTES);
+    expect(response.body).toBe("a".repeat(MAX_RESPONSE_BYTES));
+  });
+
+  it("times out a body that keeps streaming", async () => {
+    const server = await startStreamingServer({
+      status: 200,
+      bytes: 64 * 1024,
+      chunkBytes: 1024,
+      intervalMs: 20,
+    });
+    const pool = new Pool(server.url);
+
+    cleanups.push(
+      () => server.close(),
+      () => pool.destroy(),
+    );
+
+    const started = performance.now();
+    const error = await rejection(requestText(pool, get, new DeadlineQueue(150)));
+    const elapsedMs = performance.now() - started;
+    const close = await server.connectionClosed;
+
+    expect(error).toBeInstanceOf(DOMException);
+    expect(error.name).toBe("TimeoutError");
+    expect(error.message).toBe("The operation was aborted due to timeout");
+    expect(elapsedMs).toBeGreaterThanOrEqual(149);
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeGreaterThan(0);
+    expect(close.sentBytes).toBeLessThan(64 * 1024);
   });
 
   it("reads an empty body", async () => {
@@ -253,6 +318,56 @@ describe("requestText", () => {
     const error = await rejection(requestText(dispatcher, get, new DeadlineQueue(1000)));
 
     expect(error).toBe(thrown);
+  });
+
+  it("aborts an oversized MockAgent reply", async () => {
+    const agent = new MockAgent();
+
+    agent.disableNetConnect();
+    agent
+      .get("https://api.example")
+      .intercept({ path: "/messages", method: "POST" })
+      .reply(200, Buffer.alloc(MAX_RESPONSE_BYTES + 1, 0x61));
+    cleanups.push(() => agent.close());
+
+    const error = await rejection(
+      requestText(
+        agent,
+        { origin: "https://api.example", path: "/messages", method: "POST", body: "a=1" },
+        new DeadlineQueue(1000),
+      ),
+    );
+
+    expect((error as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(error.message).toContain(`longer than ${MAX_RESPONSE_BYTES} bytes`);
+  });
+
+  it("reads parsed headers without rawHeaders", async () => {
+    const dispatcher = {
+      dispatch(_options: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandler) {
+        const controller = {
+          aborted: false,
+          paused: false,
+          reason: null,
+          abort: (reason: Error) => handler.onResponseError?.(controller, reason),
+          pause: () => {},
+          resume: () => {},
+        };
+
+        handler.onRequestStart?.(controller, {});
+        handler.onResponseStart?.(controller, 200, { "x-id": "7", "set-cookie": ["a=1", "b=2"] });
+        handler.onResponseData?.(controller, Buffer.from("ok"));
+        handler.onResponseEnd?.(controller, {});
+
+        return true;
+      },
+    } as unknown as Dispatcher;
+    const response = await requestText(dispatcher, get, new DeadlineQueue(1000));
+
+    expect(response.status).toBe(200);
+    expect(response.body).toBe("ok");
+    expect(headerValue(response.rawHeaders, "x-id")).toBe("7");
+    expect(headerValue(response.rawHeaders, "set-cookie")).toBe("a=1");
   });
 
   it("works through a MockAgent", async () => {

@@ -9,6 +9,7 @@ import {
   resolvePlivoOptions,
 } from "../providers/plivo/index.js";
 import { isConfigError, isProviderError, type ProviderError } from "../src/errors.js";
+import { MAX_RESPONSE_BYTES } from "../src/http/request.js";
 import type { OutboundMessage } from "../src/provider.js";
 import { type FakeResponse, startFakeApi } from "../src/testing/fake-api.js";
 import {
@@ -16,6 +17,11 @@ import {
   type FakePlivoApiOptions,
   startFakePlivoApi,
 } from "../src/testing/fake-plivo.js";
+import {
+  type StreamedResponse,
+  type StreamingServer,
+  startStreamingServer,
+} from "./helpers/streaming-server.js";
 
 const FROM = "+14155550199";
 const TO = "+14155550100";
@@ -46,6 +52,27 @@ async function setup(
   );
 
   return { api, provider };
+}
+
+async function streamingSetup(
+  response: StreamedResponse,
+  options: Partial<PlivoOptions> = {},
+): Promise<{ server: StreamingServer; provider: PlivoProvider }> {
+  const server = await startStreamingServer(response);
+  const provider = plivo({
+    authId: "MAXXXXXXXXXXXXXXXXXX",
+    authToken: "token",
+    apiBaseUrl: server.url,
+    from: FROM,
+    ...options,
+  });
+
+  cleanups.push(
+    () => server.close(),
+    () => provider.close(),
+  );
+
+  return { server, provider };
 }
 
 async function respondWith(response: FakeResponse) {
@@ -407,6 +434,44 @@ describe("send network failures", () => {
 
     expect(error.reason).toBe("transient");
     expect(error.message).toMatch(/timed out after 100 ms/);
+  });
+
+  it("aborts an oversized response", async () => {
+    const { server, provider } = await streamingSetup({
+      status: 202,
+      headers: { "content-type": "application/json" },
+      bytes: 4 * MAX_RESPONSE_BYTES,
+    });
+    const error = await sendFailure(provider, { to: TO, body: "hi" });
+    const close = await server.connectionClosed;
+
+    expect(error.provider).toBe("plivo");
+    expect(error.reason).toBe("transient");
+    expect(error.httpStatus).toBeUndefined();
+    expect(error.message).toBe(
+      "Plivo API request failed: The response body is longer than 4194304 bytes, " +
+        "so it was not read",
+    );
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(close.finished).toBe(false);
+  });
+
+  it("times out a response that keeps streaming", async () => {
+    const { server, provider } = await streamingSetup(
+      { status: 202, bytes: 64 * 1024, chunkBytes: 1024, intervalMs: 20 },
+      { timeoutMs: 150 },
+    );
+    const started = performance.now();
+    const error = await sendFailure(provider, { to: TO, body: "hi" });
+    const elapsedMs = performance.now() - started;
+    const close = await server.connectionClosed;
+
+    expect(error.reason).toBe("transient");
+    expect(error.message).toBe("Plivo API request timed out after 150 ms");
+    expect((error.cause as Error).name).toBe("TimeoutError");
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeGreaterThan(0);
   });
 
   it("rejects send after close", async () => {

@@ -21,12 +21,18 @@ import {
   isProviderError,
   type ProviderError,
 } from "../src/errors.js";
+import { MAX_RESPONSE_BYTES } from "../src/http/request.js";
 import type { FakeResponse } from "../src/testing/fake-api.js";
 import {
   type FakeVonageApi,
   type FakeVonageApiOptions,
   startFakeVonageApi,
 } from "../src/testing/fake-vonage.js";
+import {
+  type StreamedResponse,
+  type StreamingServer,
+  startStreamingServer,
+} from "./helpers/streaming-server.js";
 
 const cleanups: Array<() => Promise<void>> = [];
 const { privateKey, publicKey } = generateKeyPairSync("rsa", { modulusLength: 2048 });
@@ -107,6 +113,27 @@ function jwtParts(authorization: string | undefined) {
     signature,
     signed: `${header}.${payload}`,
   };
+}
+
+async function streamingSetup(
+  response: StreamedResponse,
+  options: Partial<VonageOptions> = {},
+): Promise<{ server: StreamingServer; provider: VonageProvider }> {
+  const server = await startStreamingServer(response);
+  const provider = vonage({
+    apiKey: "k",
+    apiSecret: "s",
+    from: "AcmeInc",
+    apiBaseUrl: server.url,
+    ...options,
+  });
+
+  cleanups.push(
+    () => server.close(),
+    () => provider.close(),
+  );
+
+  return { server, provider };
 }
 
 async function closedPortUrl(): Promise<string> {
@@ -598,6 +625,44 @@ describe("SMS API send", () => {
 
     expect(error.reason).toBe("transient");
   });
+
+  it("aborts an oversized response", async () => {
+    const { server, provider } = await streamingSetup({
+      status: 200,
+      headers: { "content-type": "application/json" },
+      bytes: 4 * MAX_RESPONSE_BYTES,
+    });
+    const error = await sendFailure(provider, { to: "+14155550123", body: "hi" });
+    const close = await server.connectionClosed;
+
+    expect(error.provider).toBe("vonage");
+    expect(error.reason).toBe("transient");
+    expect(error.httpStatus).toBeUndefined();
+    expect(error.message).toBe(
+      "Vonage API request failed: The response body is longer than 4194304 bytes, " +
+        "so it was not read",
+    );
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(close.finished).toBe(false);
+  });
+
+  it("times out a response that keeps streaming", async () => {
+    const { server, provider } = await streamingSetup(
+      { status: 200, bytes: 64 * 1024, chunkBytes: 1024, intervalMs: 20 },
+      { timeoutMs: 150 },
+    );
+    const started = performance.now();
+    const error = await sendFailure(provider, { to: "+14155550123", body: "hi" });
+    const elapsedMs = performance.now() - started;
+    const close = await server.connectionClosed;
+
+    expect(error.reason).toBe("transient");
+    expect(error.message).toBe("Vonage API request timed out after 150 ms");
+    expect((error.cause as Error).name).toBe("TimeoutError");
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeGreaterThan(0);
+  });
 });
 
 describe("Messages API send", () => {
@@ -819,6 +884,24 @@ describe("Messages API send", () => {
     expect((await sendFailure(provider, { to: "+14155550123", body: "hi" })).reason).toBe(
       "transient",
     );
+  });
+
+  it("aborts an oversized response", async () => {
+    const { server, provider } = await streamingSetup(
+      {
+        status: 202,
+        headers: { "content-type": "application/json" },
+        bytes: 4 * MAX_RESPONSE_BYTES,
+      },
+      { api: "messages" },
+    );
+    const error = await sendFailure(provider, { to: "+14155550123", body: "hi" });
+    const close = await server.connectionClosed;
+
+    expect(error.reason).toBe("transient");
+    expect(error.message).toContain(`longer than ${MAX_RESPONSE_BYTES} bytes`);
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(close.finished).toBe(false);
   });
 });
 

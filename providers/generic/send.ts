@@ -1,6 +1,7 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { ProviderError } from "../../src/errors.js";
 import { encodeForm } from "../../src/http/form.js";
+import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
 import { type GenericResponse, mapGenericErrorResponse, matchErrorRule } from "./errors.js";
 import { readPath, scalarText } from "./fields.js";
@@ -81,7 +82,8 @@ function authHeader(auth: GenericAuth | undefined): Record<string, string> {
  * Sends one message. A response that matches an error rule is rejected with that rule's
  * reason, even a 2xx. Another non-2xx is rejected with the reason of its HTTP status. A
  * 2xx without a message id at `messageIdPath` is `unknown`, never a success. A network
- * failure or timeout is `transient`. Nothing is retried here.
+ * failure, a timeout or a response body longer than 4 MiB is `transient`. Nothing is
+ * retried here.
  */
 export async function sendGenericMessage(
   options: ResolvedGenericOptions,
@@ -100,22 +102,40 @@ export async function sendGenericMessage(
   return readAccepted(options, response, message);
 }
 
+/** Time limits of the requests in flight, with one queue and timer per options object. */
+const deadlineQueues = new WeakMap<ResolvedGenericOptions, DeadlineQueue>();
+
+function deadlinesOf(options: ResolvedGenericOptions): DeadlineQueue {
+  let deadlines = deadlineQueues.get(options);
+
+  if (deadlines === undefined) {
+    deadlines = new DeadlineQueue(options.send.timeoutMs);
+    deadlineQueues.set(options, deadlines);
+  }
+
+  return deadlines;
+}
+
 async function deliver(
   options: ResolvedGenericOptions,
   dispatcher: Dispatcher,
   prepared: GenericSendRequest,
 ): Promise<GenericResponse> {
   try {
-    const response = await request(prepared.url, {
-      method: prepared.method,
+    const url = new URL(prepared.url);
+    const response = await requestText(
       dispatcher,
-      signal: AbortSignal.timeout(options.send.timeoutMs),
-      headers: prepared.headers,
-      body: prepared.body,
-    });
-    const body = await response.body.text();
+      {
+        origin: url.origin,
+        path: `${url.pathname}${url.search}`,
+        method: prepared.method,
+        headers: prepared.headers,
+        body: prepared.body,
+      },
+      deadlinesOf(options),
+    );
 
-    return { status: response.statusCode, body, json: parseJson(body) };
+    return { status: response.status, body: response.body, json: parseJson(response.body) };
   } catch (error) {
     throw networkError(options, error);
   }

@@ -1,5 +1,6 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { ProviderError, redactPhone } from "../../src/errors.js";
+import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
 import { mapPlivoErrorResponse, readTextList } from "./errors.js";
@@ -116,8 +117,8 @@ function checkRecipient(to: string): string {
  * Only HTTP 202 with a `message_uuid` is a success. A 202 that lists the recipient in
  * `invalid_number` is `invalid-recipient`, and a 202 whose body has no `message_uuid` is
  * `unknown`. Every other response becomes a {@link ProviderError} from
- * {@link mapPlivoErrorResponse}, and a network failure or timeout is `transient`.
- * Nothing is retried here.
+ * {@link mapPlivoErrorResponse}. A network failure, a timeout or a response body longer
+ * than 4 MiB is `transient`. Nothing is retried here.
  */
 export async function sendPlivoMessage(
   options: ResolvedPlivoOptions,
@@ -125,8 +126,7 @@ export async function sendPlivoMessage(
   message: OutboundMessage,
 ): Promise<SendResult> {
   const body = buildPlivoMessageBody(options, message);
-  const url = `${options.apiBaseUrl}/v1/Account/${encodeURIComponent(options.authId)}/Message/`;
-  const response = await postJson(options, dispatcher, url, body);
+  const response = await postJson(options, dispatcher, body);
 
   if (response.status !== 202) {
     throw mapPlivoErrorResponse(response.status, response.body, body);
@@ -140,29 +140,64 @@ interface PlivoResponse {
   body: string;
 }
 
+/** State shared by every send of one options object, built on its first send. */
+interface MessageClient {
+  origin: string;
+  /** Path and query of the Message API, as undici would take them from the whole URL. */
+  path: string;
+  authorization: string;
+  /** The time limits of the requests in flight, on one timer. */
+  deadlines: DeadlineQueue;
+}
+
+const clients = new WeakMap<ResolvedPlivoOptions, MessageClient>();
+
+function messageClient(options: ResolvedPlivoOptions): MessageClient {
+  let client = clients.get(options);
+
+  if (client === undefined) {
+    const url = new URL(
+      `${options.apiBaseUrl}/v1/Account/${encodeURIComponent(options.authId)}/Message/`,
+    );
+    const credentials = Buffer.from(`${options.authId}:${options.authToken}`, "utf8");
+
+    client = {
+      origin: url.origin,
+      path: `${url.pathname}${url.search}`,
+      authorization: `Basic ${credentials.toString("base64")}`,
+      deadlines: new DeadlineQueue(options.timeoutMs),
+    };
+    clients.set(options, client);
+  }
+
+  return client;
+}
+
 async function postJson(
   options: ResolvedPlivoOptions,
   dispatcher: Dispatcher,
-  url: string,
   body: PlivoMessageBody,
 ): Promise<PlivoResponse> {
-  const credentials = Buffer.from(`${options.authId}:${options.authToken}`, "utf8");
-
   try {
-    const response = await request(url, {
-      method: "POST",
+    const { origin, path, authorization, deadlines } = messageClient(options);
+    const response = await requestText(
       dispatcher,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      headers: {
-        authorization: `Basic ${credentials.toString("base64")}`,
-        "content-type": "application/json; charset=utf-8",
-        accept: "application/json",
-        "user-agent": "smsgate",
+      {
+        origin,
+        path,
+        method: "POST",
+        headers: {
+          authorization,
+          "content-type": "application/json; charset=utf-8",
+          accept: "application/json",
+          "user-agent": "smsgate",
+        },
+        body: JSON.stringify(body),
       },
-      body: JSON.stringify(body),
-    });
+      deadlines,
+    );
 
-    return { status: response.statusCode, body: await response.body.text() };
+    return { status: response.status, body: response.body };
   } catch (error) {
     throw networkError(error, options.timeoutMs);
   }

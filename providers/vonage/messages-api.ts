@@ -85,7 +85,8 @@ export function vonageMessagesAuthorization(options: ResolvedVonageOptions): str
  * Sends one SMS with `POST /v1/messages`. Vonage responds with HTTP 202 and a
  * `message_uuid`, and any 2xx without one is `unknown`. Another status becomes a
  * {@link ProviderError} from {@link mapVonageErrorResponse}, which reads the RFC 7807
- * problem body, and a network failure or timeout is `transient`. Nothing is retried here.
+ * problem body. A network failure, a timeout or a response body over 4 MiB is `transient`.
+ * Nothing is retried here.
  */
 export async function sendVonageMessage(
   options: ResolvedVonageOptions,

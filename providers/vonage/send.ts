@@ -1,7 +1,8 @@
-import { type Dispatcher, request } from "undici";
+import type { Dispatcher } from "undici";
 import { isGsm7 } from "../../src/encoding/gsm.js";
 import { InvalidRequestError, ProviderError } from "../../src/errors.js";
 import { encodeForm, type FormPair } from "../../src/http/form.js";
+import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
 import { mapVonageErrorResponse, mapVonageSmsRejection, type VonageSmsPart } from "./errors.js";
 import type { ResolvedVonageOptions } from "./options.js";
@@ -130,8 +131,9 @@ function appendOptional(form: FormPair[], name: string, value: string | undefine
  * only when every part has status `0`, and the result carries the first part's message ID and
  * the part count as `segments`. A rejected part makes the whole send a
  * {@link ProviderError} from {@link mapVonageSmsRejection}, even when other parts were
- * accepted. Another HTTP status comes from {@link mapVonageErrorResponse}, and a network
- * failure or timeout is `transient`. Nothing is retried here.
+ * accepted. Another HTTP status comes from {@link mapVonageErrorResponse}. A network
+ * failure, a timeout or a response body longer than 4 MiB is `transient`. Nothing is
+ * retried here.
  */
 export async function sendVonageSms(
   options: ResolvedVonageOptions,
@@ -214,11 +216,26 @@ export interface VonagePostInput {
   body: string;
 }
 
+/** Time limits of the requests in flight, with one queue and timer per options object. */
+const deadlineQueues = new WeakMap<ResolvedVonageOptions, DeadlineQueue>();
+
+function deadlinesOf(options: ResolvedVonageOptions): DeadlineQueue {
+  let deadlines = deadlineQueues.get(options);
+
+  if (deadlines === undefined) {
+    deadlines = new DeadlineQueue(options.timeoutMs);
+    deadlineQueues.set(options, deadlines);
+  }
+
+  return deadlines;
+}
+
 /**
  * Posts one request with the provider's dispatcher and time limit, and reads the whole
  * response.
  *
- * @throws {ProviderError} `transient` for a network failure or timeout.
+ * @throws {ProviderError} `transient` for a network failure, a timeout or a response body
+ * longer than 4 MiB, which is not read.
  */
 export async function postToVonage(
   options: ResolvedVonageOptions,
@@ -227,15 +244,20 @@ export async function postToVonage(
   input: VonagePostInput,
 ): Promise<VonageResponse> {
   try {
-    const response = await request(url, {
-      method: "POST",
+    const target = new URL(url);
+    const response = await requestText(
       dispatcher,
-      signal: AbortSignal.timeout(options.timeoutMs),
-      headers: { accept: "application/json", "user-agent": "smsgate", ...input.headers },
-      body: input.body,
-    });
+      {
+        origin: target.origin,
+        path: `${target.pathname}${target.search}`,
+        method: "POST",
+        headers: { accept: "application/json", "user-agent": "smsgate", ...input.headers },
+        body: input.body,
+      },
+      deadlinesOf(options),
+    );
 
-    return { status: response.statusCode, body: await response.body.text() };
+    return { status: response.status, body: response.body };
   } catch (error) {
     throw networkError(error, options.timeoutMs);
   }

@@ -7,13 +7,19 @@
  * @module
  */
 
-import { type Dispatcher, util } from "undici";
+import { type Dispatcher, errors, util } from "undici";
 import { DeadlineQueue, TimedOperation } from "./deadlines.js";
 
 export { DeadlineQueue };
 
-/** Header names and values as undici's handlers receive them, in arrival order. */
+/**
+ * Header names and values, alternating, as undici's handlers receive them. They are in
+ * arrival order unless the dispatcher gives only parsed headers.
+ */
 export type RawHeaders = ReadonlyArray<Buffer | string | ReadonlyArray<Buffer | string>>;
+
+/** Headers as undici parses them, with lower-case names and repeated headers as arrays. */
+type ParsedHeaders = Record<string, string | string[] | undefined>;
 
 /** A response read to its end. */
 export interface TextResponse {
@@ -39,8 +45,10 @@ export const MAX_RESPONSE_BYTES = 4 * 1024 * 1024;
  *
  * Rejects with the dispatcher's error, or after the time limit with a `DOMException` named
  * `TimeoutError`, as an `AbortSignal.timeout()` signal would abort the request. A body
- * longer than {@link MAX_RESPONSE_BYTES} aborts the request with an error that names the limit. As with a
- * signal, a request still waiting for a connection is aborted once it gets one.
+ * longer than {@link MAX_RESPONSE_BYTES} aborts the request with undici's
+ * `ResponseExceededMaxSizeError` (code `UND_ERR_RES_EXCEEDED_MAX_SIZE`), whose message names
+ * the limit. As with a signal, a request still waiting for a connection is aborted once it
+ * gets one.
  */
 export function requestText(
   dispatcher: Dispatcher,
@@ -48,15 +56,7 @@ export function requestText(
   deadlines: DeadlineQueue,
 ): Promise<TextResponse> {
   return new Promise((resolve, reject) => {
-    const request = new TextRequest(deadlines, resolve, reject);
-
-    deadlines.add(request);
-
-    try {
-      dispatcher.dispatch(options, request);
-    } catch (error) {
-      request.onError(error as Error);
-    }
+    new TextRequest(deadlines, resolve, reject).send(dispatcher, options);
   });
 }
 
@@ -85,16 +85,43 @@ function headerText(value: RawHeaders[number]): string {
 }
 
 /**
- * The dispatch handler of one request. It implements the callbacks that undici's own
- * `request()` handler implements (`onConnect` to `onComplete`), which undici's dispatchers
- * call directly, `MockAgent` included.
+ * Returns the response headers as name and value pairs. undici 7's own dispatchers (`Client`,
+ * `Pool`, `Agent`, `MockAgent`) set `controller.rawHeaders` to the headers as received. For a
+ * dispatcher that does not, the pairs come from the parsed headers, in which repeated
+ * headers are already joined into arrays.
+ */
+function responseHeaders(
+  controller: Dispatcher.DispatchController,
+  headers: ParsedHeaders,
+): RawHeaders {
+  const raw = controller.rawHeaders;
+
+  if (Array.isArray(raw)) {
+    return raw;
+  }
+
+  const pairs: Array<string | string[]> = [];
+
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) {
+      pairs.push(name, value);
+    }
+  }
+
+  return pairs;
+}
+
+/**
+ * The dispatch handler of one request, written to undici 7's handler interface
+ * (`onRequestStart` to `onResponseEnd`, with a controller to abort the request).
  */
 class TextRequest extends TimedOperation implements Dispatcher.DispatchHandler {
   readonly #deadlines: DeadlineQueue;
   readonly #resolve: (response: TextResponse) => void;
   readonly #reject: (error: Error) => void;
-  #abort: ((error: Error) => void) | undefined;
+  #controller: Dispatcher.DispatchController | undefined;
   #timeoutError: Error | undefined;
+  #settled = false;
   #status = 0;
   #rawHeaders: RawHeaders = [];
   #chunks: Buffer[] = [];
@@ -111,61 +138,92 @@ class TextRequest extends TimedOperation implements Dispatcher.DispatchHandler {
     this.#reject = reject;
   }
 
+  /** Starts the time limit and dispatches the request. */
+  send(dispatcher: Dispatcher, options: Dispatcher.DispatchOptions): void {
+    this.#deadlines.add(this);
+
+    try {
+      dispatcher.dispatch(options, this);
+    } catch (error) {
+      this.#fail(error as Error);
+    }
+  }
+
   expire(): void {
     this.#timeoutError = new DOMException(
       "The operation was aborted due to timeout",
       "TimeoutError",
     );
-    this.#abort?.(this.#timeoutError);
+    this.#controller?.abort(this.#timeoutError);
   }
 
-  onConnect(abort: (error?: Error) => void): void {
+  onRequestStart(controller: Dispatcher.DispatchController): void {
     if (this.#timeoutError !== undefined) {
-      abort(this.#timeoutError);
+      controller.abort(this.#timeoutError);
       return;
     }
 
-    // undici calls this again when it retries the request on a new connection.
-    this.#abort = abort;
+    // undici starts the request again, with a new controller, when it retries it on a new
+    // connection.
+    this.#controller = controller;
     this.#chunks = [];
     this.#length = 0;
   }
 
-  onHeaders(statusCode: number, rawHeaders: Buffer[]): boolean {
+  onResponseStart(
+    controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: ParsedHeaders,
+  ): void {
     // Informational responses (1xx) precede the response itself.
     if (statusCode >= 200) {
       this.#status = statusCode;
-      this.#rawHeaders = rawHeaders;
+      this.#rawHeaders = responseHeaders(controller, headers);
     }
-
-    return true;
   }
 
-  onData(chunk: Buffer): boolean {
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) {
+      return;
+    }
+
     this.#length += chunk.length;
 
     if (this.#length > MAX_RESPONSE_BYTES) {
       this.#chunks = [];
-      this.#abort?.(
-        new Error(
+      controller.abort(
+        new errors.ResponseExceededMaxSizeError(
           `The response body is longer than ${MAX_RESPONSE_BYTES} bytes, so it was not read`,
         ),
       );
 
-      return false;
+      return;
     }
 
     this.#chunks.push(chunk);
-
-    return true;
   }
 
-  onComplete(): void {
+  onResponseEnd(): void {
+    // undici 7.30's `MockAgent` ends the response even after the handler aborted it.
+    if (this.#settled) {
+      return;
+    }
+
+    this.#settled = true;
     this.#deadlines.remove(this);
     this.#resolve({ status: this.#status, rawHeaders: this.#rawHeaders, body: this.#text() });
   }
 
-  onError(error: Error): void {
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#fail(error);
+  }
+
+  #fail(error: Error): void {
+    if (this.#settled) {
+      return;
+    }
+
+    this.#settled = true;
     this.#deadlines.remove(this);
     this.#reject(error);
   }
