@@ -1,4 +1,11 @@
-import { describe, expect, it } from "vitest";
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import {
+  earliestOccurredAt,
+  findOccurredAtProblem,
+  latestOccurredAt,
+  maxClockSkewMs,
+  type OccurredAtProblem,
+} from "../src/consent/event-time.js";
 import {
   compareEventPositions,
   copyConsentEvent,
@@ -218,6 +225,99 @@ describe("validateConsentEvent", () => {
     expect((error as Error).message).toContain('"opt-out"');
     expect((error as InvalidConsentEventError).code).toBe("SMSGATE_INVALID_CONSENT_EVENT");
   });
+});
+
+describe("validateConsentEvent occurredAt range", () => {
+  const now = new Date("2025-06-01T12:00:00.000Z");
+
+  beforeEach(() => {
+    vi.useFakeTimers({ toFake: ["Date"], now });
+  });
+
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it("accepts the clock skew limit", () => {
+    const occurredAt = new Date(now.getTime() + maxClockSkewMs);
+
+    expect(thrown(() => validateConsentEvent(event({ occurredAt })))).toBeUndefined();
+  });
+
+  it("rejects 1 ms past the limit", () => {
+    const occurredAt = new Date(now.getTime() + maxClockSkewMs + 1);
+
+    const error = thrown(() => validateConsentEvent(event({ occurredAt })));
+    const message = (error as Error).message;
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("event.occurredAt");
+    expect(message).toContain("more than 5 minutes in the future");
+    expect(message).toContain("received 2025-06-01T12:05:00.001Z");
+    expect(message).toContain("latest accepted 2025-06-01T12:05:00.000Z");
+    expect(message).toContain("Give the time the consent changed");
+    expect(message).toContain("correct the clock");
+  });
+
+  it("names the path it is given", () => {
+    const occurredAt = new Date("2999-01-01T00:00:00Z");
+
+    const error = thrown(() => validateConsentEvent(event({ occurredAt }), "receipt.events[2]"));
+
+    expect((error as InvalidConsentEventError).field).toBe("receipt.events[2].occurredAt");
+  });
+
+  it("accepts 1990-01-01", () => {
+    const occurredAt = new Date(earliestOccurredAt.getTime());
+
+    expect(thrown(() => validateConsentEvent(event({ occurredAt })))).toBeUndefined();
+  });
+
+  it("rejects 1 ms before 1990", () => {
+    const occurredAt = new Date(earliestOccurredAt.getTime() - 1);
+
+    const error = thrown(() => validateConsentEvent(event({ occurredAt })));
+    const message = (error as Error).message;
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("event.occurredAt");
+    expect(message).toContain("is before 1990-01-01T00:00:00.000Z");
+    expect(message).toContain("received 1989-12-31T23:59:59.999Z");
+    expect(message).toContain("Give the time the consent changed");
+  });
+
+  it("checks each event of a receipt", () => {
+    const future = event({ id: "e2", occurredAt: new Date("2999-01-01T00:00:00Z") });
+    const receipt = {
+      id: "twilio:AC1:SM1",
+      provider: "twilio",
+      events: [event(), future],
+      outbox: [],
+      receivedAt: now,
+    };
+
+    const error = thrown(() => validateWebhookReceipt(receipt));
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("receipt.events[1].occurredAt");
+  });
+});
+
+describe("findOccurredAtProblem", () => {
+  const now = new Date("2025-06-01T12:00:00.000Z");
+  const cases: Array<[string, Date, OccurredAtProblem | undefined]> = [
+    ["now", now, undefined],
+    ["at the skew limit", latestOccurredAt(now), undefined],
+    ["past the skew limit", new Date(latestOccurredAt(now).getTime() + 1), "after-latest"],
+    ["the earliest time", earliestOccurredAt, undefined],
+    ["before 1990", new Date(earliestOccurredAt.getTime() - 1), "before-earliest"],
+  ];
+
+  for (const [name, time, expected] of cases) {
+    it(`returns ${String(expected)} for ${name}`, () => {
+      expect(findOccurredAtProblem(time, now)).toBe(expected);
+    });
+  }
 });
 
 describe("validateWebhookReceipt", () => {

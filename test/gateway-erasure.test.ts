@@ -66,7 +66,7 @@ describe("send guard with pseudonyms", () => {
 
   it("late older opt-in keeps the block", async () => {
     const { store, provider, gateway } = await erasedSetup();
-    await store.record({ ...event("opt-in", 0, "e2"), occurredAt: new Date(0) });
+    await store.record({ ...event("opt-in", 0, "e2"), occurredAt: new Date(Date.UTC(2024, 0, 1)) });
 
     const error = await gateway.send({ to: PERSON, body: "hi" }).catch((e: unknown) => e);
 

@@ -3,7 +3,13 @@ import { MemoryOptOutStore } from "../src/consent/memory.js";
 import type { ConsentEvent, OptOutStore } from "../src/consent/types.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import type { GatewayOptions, ReviewItem } from "../src/gateway/types.js";
-import type { DeliveryReport, InboundMessage, WebhookRequest } from "../src/provider.js";
+import type {
+  DeliveryReport,
+  InboundMessage,
+  ParsedWebhook,
+  WebhookKind,
+  WebhookRequest,
+} from "../src/provider.js";
 import { type FakeInbound, FakeProvider, type FakeReport } from "../src/testing/fake-provider.js";
 import { controllableStore } from "./support/stores.js";
 
@@ -80,6 +86,51 @@ describe("event times", () => {
 
     expect(seen.optIn[0]?.occurredAt.getTime()).toBeGreaterThanOrEqual(before);
     expect(seen.optIn[0]?.occurredAt.getTime()).toBeLessThanOrEqual(Date.now());
+    expect(await store.isOptedOut(person)).toBe(true);
+  });
+
+  it("uses receipt time for a provider time before 1990", async () => {
+    const { gateway, store, seen } = setup();
+    const before = Date.now();
+
+    const answer = await gateway.handleWebhook(
+      "fake",
+      inbound("T4", "STOP", { providerTime: "1970-01-01T00:00:00Z" }),
+      { kind: "inbound" },
+    );
+
+    expect(answer.status).toBe(200);
+    expect(seen.optOut[0]?.occurredAt.getTime()).toBeGreaterThanOrEqual(before);
+    expect(await store.isOptedOut(person)).toBe(true);
+  });
+
+  it("caps a receipt time ahead of the clock", async () => {
+    // Its clock runs an hour ahead, like another server that received a message part.
+    class AheadProvider extends FakeProvider {
+      override async parseWebhook(
+        webhook: WebhookRequest,
+        kind: WebhookKind,
+      ): Promise<ParsedWebhook> {
+        const parsed = await super.parseWebhook(webhook, kind);
+
+        for (const message of parsed.inbound) {
+          message.receivedAt = new Date(message.receivedAt.getTime() + 3_600_000);
+        }
+
+        return parsed;
+      }
+    }
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [new AheadProvider()], store });
+    const optOuts: ConsentEvent[] = [];
+    gateway.on("opt-out", (event) => optOuts.push(event));
+
+    const answer = await gateway.handleWebhook("fake", inbound("T5", "STOP"), {
+      kind: "inbound",
+    });
+
+    expect(answer.status).toBe(200);
+    expect(optOuts[0]?.occurredAt.getTime()).toBeLessThanOrEqual(Date.now());
     expect(await store.isOptedOut(person)).toBe(true);
   });
 });

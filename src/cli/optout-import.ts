@@ -12,6 +12,11 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import {
+  earliestOccurredAt,
+  findOccurredAtProblem,
+  latestOccurredAt,
+} from "../consent/event-time.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
@@ -24,6 +29,11 @@ import type { Runtime } from "./runtime.js";
 /** Columns of an import file, and of an export in CSV. */
 export const importColumns = ["phone", "action", "scope", "occurredAt", "note"] as const;
 
+// Rows are checked against the range that the stores check at the commit. The clock is read
+// when the import starts, so a row accepted here is accepted by the store too, unless the
+// clock is set back in between.
+export { earliestOccurredAt, maxClockSkewMs } from "../consent/event-time.js";
+
 /** Maximum data rows of one import file; split a larger file into several. */
 export const maxImportRows = 500_000;
 
@@ -32,19 +42,6 @@ const maxReportedErrors = 100;
 
 /** Invalid lines printed in text output. */
 const printedErrors = 10;
-
-/**
- * How far in the future an `occurredAt` may lie, in milliseconds, to allow for clocks that
- * run ahead of this machine's. The newest event decides, so a later time would outvote
- * every real event until then.
- */
-export const maxClockSkewMs = 5 * 60 * 1000;
-
-/**
- * Earliest accepted `occurredAt`. The first SMS was sent in 1992, so an earlier time is a
- * mistyped year, which would lose to any other event of the number.
- */
-export const earliestOccurredAt = new Date("1990-01-01T00:00:00Z");
 
 type Column = (typeof importColumns)[number];
 
@@ -333,16 +330,17 @@ function readTime(text: string | undefined, now: Date): Date {
     );
   }
 
-  const latest = new Date(now.getTime() + maxClockSkewMs);
+  const problem = findOccurredAtProblem(time, now);
 
-  if (time > latest) {
+  if (problem === "after-latest") {
+    const latest = latestOccurredAt(now).toISOString();
     throw new RowError(
-      `occurredAt ${JSON.stringify(text)} is in the future (after ${latest.toISOString()}); ` +
+      `occurredAt ${JSON.stringify(text)} is in the future (after ${latest}); ` +
         "correct the date, or leave occurredAt empty to use the time of the import",
     );
   }
 
-  if (time < earliestOccurredAt) {
+  if (problem === "before-earliest") {
     throw new RowError(
       `occurredAt ${JSON.stringify(text)} is before ${earliestOccurredAt.toISOString()}, ` +
         "earlier than any SMS opt-out record; correct the date",

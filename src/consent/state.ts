@@ -9,6 +9,12 @@
  */
 
 import { InvalidConsentEventError, InvalidRequestError } from "../errors.js";
+import {
+  earliestOccurredAt,
+  findOccurredAtProblem,
+  latestOccurredAt,
+  maxClockSkewMs,
+} from "./event-time.js";
 import type {
   ConsentAction,
   ConsentEvent,
@@ -198,7 +204,9 @@ function requireOneOf(
 }
 
 /**
- * Checks an event before a store writes it.
+ * Checks an event before a store writes it. Besides the types of its fields, `occurredAt`
+ * must lie between 1990-01-01 and 5 minutes after this machine's clock, because the newest
+ * event decides and a future one would outvote every real event until its time.
  *
  * @throws {InvalidConsentEventError} naming the first invalid field.
  */
@@ -228,6 +236,8 @@ export function validateConsentEvent(
     );
   }
 
+  requireOccurredAtInRange(record.occurredAt, `${path}.occurredAt`);
+
   for (const key of optionalEventFields) {
     const field = record[key];
     if (field !== undefined && typeof field !== "string") {
@@ -237,6 +247,32 @@ export function validateConsentEvent(
         `must be a string or undefined (received ${received})`,
       );
     }
+  }
+}
+
+function requireOccurredAtInRange(time: Date, field: string): void {
+  const now = new Date();
+  const problem = findOccurredAtProblem(time, now);
+  const received = time.toISOString();
+
+  if (problem === "after-latest") {
+    const minutes = maxClockSkewMs / 60_000;
+    const latest = latestOccurredAt(now).toISOString();
+    throw new InvalidConsentEventError(
+      field,
+      `is more than ${minutes} minutes in the future (received ${received}, latest accepted ` +
+        `${latest}). Give the time the consent changed, and correct the clock that set it ` +
+        "if it runs ahead",
+    );
+  }
+
+  if (problem === "before-earliest") {
+    const earliest = earliestOccurredAt.toISOString();
+    throw new InvalidConsentEventError(
+      field,
+      `is before ${earliest}, earlier than any SMS opt-out record (received ${received}). ` +
+        "Give the time the consent changed",
+    );
   }
 }
 

@@ -153,7 +153,11 @@ export interface CommitResult {
  * idempotent and atomic, and must reject with a `StoreError` when the backend fails.
  */
 export interface OptOutStore {
-  /** Appends an event unless one with the same id exists. */
+  /**
+   * Appends an event unless one with the same id exists. Rejects with an
+   * `InvalidConsentEventError` and writes nothing when `validateConsentEvent` rejects the
+   * event, such as one whose `occurredAt` is more than 5 minutes ahead of the clock.
+   */
   record(event: ConsentEvent): Promise<RecordResult>;
 
   /**
@@ -177,6 +181,7 @@ export interface OptOutStore {
   /**
    * Commits a webhook's receipt, its consent events and its outbox messages in one
    * transaction. A second receipt with the same id writes nothing and reports a duplicate.
+   * A receipt that `validateWebhookReceipt` rejects writes nothing, not even its id.
    */
   commitWebhook(receipt: WebhookReceipt): Promise<CommitResult>;
 

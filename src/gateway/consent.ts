@@ -1,3 +1,4 @@
+import { findOccurredAtProblem } from "../consent/event-time.js";
 import type { ConsentEvent } from "../consent/types.js";
 import {
   classifyKeywords,
@@ -66,11 +67,20 @@ export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
 
 /**
  * Returns the provider's time of an event, or the time of receipt when the provider gives
- * none or a later one. The newest event decides, so a provider time ahead of the server's
- * clock would otherwise outvote the person's next reply until that time has passed.
+ * none, a later one or one before 1990. The time of receipt is capped at this machine's
+ * clock, because the server that received a message part may have a clock that runs ahead.
+ * The newest event decides, so a time ahead of the clock would outvote the person's next
+ * reply, and stores reject one more than 5 minutes ahead or before 1990 on every retry.
  */
 function eventTime(providerTime: Date | undefined, receivedAt: Date): Date {
-  return providerTime !== undefined && providerTime <= receivedAt ? providerTime : receivedAt;
+  const now = new Date();
+  const received = receivedAt <= now ? receivedAt : now;
+  const usable =
+    providerTime !== undefined &&
+    providerTime <= received &&
+    findOccurredAtProblem(providerTime, now) === undefined;
+
+  return usable ? providerTime : received;
 }
 
 /** Longest reply text kept as the keyword of a provider-flagged event. */

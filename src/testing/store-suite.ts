@@ -7,7 +7,8 @@
  *
  * Besides the `OptOutStore` contract, the suite expects an invalid event to be rejected with
  * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, and a call after
- * `close()` to be rejected with a `StoreError`.
+ * `close()` to be rejected with a `StoreError`. An event whose `occurredAt` is more than 5
+ * minutes after the clock, or before 1990, is invalid.
  */
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -18,7 +19,11 @@ import type {
   OutboxStore,
   WebhookReceipt,
 } from "../consent/types.js";
-import { isStoreError } from "../errors.js";
+import {
+  type InvalidConsentEventError,
+  isInvalidConsentEventError,
+  isStoreError,
+} from "../errors.js";
 import { describeErasureStore } from "./store-suite-erasure.js";
 import { describeNonceStore } from "./store-suite-nonces.js";
 import { describePartStore } from "./store-suite-parts.js";
@@ -59,6 +64,10 @@ function makeReceipt(fields: Partial<WebhookReceipt> & Pick<WebhookReceipt, "id"
   return { provider: "test", events: [], outbox: [], receivedAt: minutes(0), ...fields };
 }
 
+function minutesFromNow(offset: number): Date {
+  return new Date(Date.now() + offset * 60_000);
+}
+
 function makeOutbox(id: string): OutboxMessage {
   return { id, type: "inbound", payload: JSON.stringify({ id }) };
 }
@@ -86,6 +95,22 @@ function hasOutbox(store: StoreUnderTest): store is OptOutStore & OutboxStore {
     typeof store.completeOutbox === "function" &&
     typeof store.retryOutbox === "function"
   );
+}
+
+async function expectInvalidEvent(
+  promise: Promise<unknown>,
+  field: string,
+): Promise<InvalidConsentEventError> {
+  const error = await promise.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  expect(isInvalidConsentEventError(error), `expected an invalid event, got ${String(error)}`).toBe(
+    true,
+  );
+  expect((error as InvalidConsentEventError).field).toBe(field);
+
+  return error as InvalidConsentEventError;
 }
 
 async function expectStoreError(promise: Promise<unknown>): Promise<void> {
@@ -206,6 +231,122 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         }
 
         expect(await store.history(phone)).toEqual([]);
+      });
+    });
+
+    describe("occurredAt range", () => {
+      it("record rejects 10 minutes ahead", async () => {
+        const phone = "+12025550116";
+        const stop = makeEvent({ phone });
+        await store.record(stop);
+        const start = makeEvent({ phone, action: "opt-in", occurredAt: minutesFromNow(10) });
+
+        const error = await expectInvalidEvent(store.record(start), "event.occurredAt");
+        const state = await store.getState(phone);
+
+        expect(error.message).toContain(`received ${start.occurredAt.toISOString()}`);
+        expect(error.message).toContain("latest accepted");
+        expect(error.message).toContain("correct the clock");
+        expect((await store.history(phone)).map((event) => event.id)).toEqual([stop.id]);
+        expect(state.optedOut).toBe(true);
+        expect(state.lastEvent?.id).toBe(stop.id);
+      });
+
+      it("record stores nothing when ahead", async () => {
+        const phone = "+12025550117";
+        const stop = makeEvent({ phone, occurredAt: minutesFromNow(10) });
+
+        await expectInvalidEvent(store.record(stop), "event.occurredAt");
+
+        expect(await store.history(phone)).toEqual([]);
+        expect(await store.isOptedOut(phone)).toBe(false);
+        expect(await store.getState(phone)).toEqual({
+          phone,
+          optedOut: false,
+          scope: "*",
+          lastEvent: undefined,
+        });
+      });
+
+      it("record accepts 4 minutes ahead", async () => {
+        const phone = "+12025550118";
+        const stop = makeEvent({ phone, occurredAt: minutesFromNow(4) });
+
+        const result = await store.record(stop);
+        const history = await store.history(phone);
+
+        expect(result).toEqual({ recorded: true });
+        expect(history).toHaveLength(1);
+        expect(history[0]?.occurredAt).toEqual(stop.occurredAt);
+        expect(await store.isOptedOut(phone)).toBe(true);
+      });
+
+      it("record rejects a time before 1990", async () => {
+        const phone = "+12025550119";
+        const stop = makeEvent({ phone, occurredAt: new Date("1989-12-31T23:59:59.999Z") });
+
+        const error = await expectInvalidEvent(store.record(stop), "event.occurredAt");
+
+        expect(error.message).toContain("1990-01-01T00:00:00.000Z");
+        expect(await store.history(phone)).toEqual([]);
+        expect(await store.isOptedOut(phone)).toBe(false);
+      });
+
+      it("record accepts 1990-01-01", async () => {
+        const phone = "+12025550120";
+        const stop = makeEvent({ phone, occurredAt: new Date("1990-01-01T00:00:00.000Z") });
+
+        expect(await store.record(stop)).toEqual({ recorded: true });
+        expect(await store.isOptedOut(phone)).toBe(true);
+      });
+
+      it("commitWebhook rejects a future event", async () => {
+        const valid = makeEvent({ phone: "+12025550186" });
+        const future = makeEvent({
+          phone: "+12025550187",
+          action: "opt-in",
+          occurredAt: minutesFromNow(10),
+        });
+        const receipt = makeReceipt({
+          id: "test:future",
+          events: [valid, future],
+          outbox: [makeOutbox("outbox:future")],
+        });
+
+        await expectInvalidEvent(store.commitWebhook(receipt), "receipt.events[1].occurredAt");
+
+        expect(await store.history(valid.phone)).toEqual([]);
+        expect(await store.history(future.phone)).toEqual([]);
+        expect(await store.isOptedOut(valid.phone)).toBe(false);
+        if (hasOutbox(store)) {
+          expect(await store.claimOutbox(10, 60_000)).toEqual([]);
+        }
+      });
+
+      it("commitWebhook retry after rejection commits", async () => {
+        const valid = makeEvent({ phone: "+12025550188" });
+        const future = makeEvent({
+          phone: "+12025550189",
+          action: "opt-in",
+          occurredAt: minutesFromNow(10),
+        });
+        const outbox = [makeOutbox("outbox:retry")];
+        const rejected = makeReceipt({ id: "test:retry", events: [valid, future], outbox });
+        await expectInvalidEvent(store.commitWebhook(rejected), "receipt.events[1].occurredAt");
+
+        const corrected = { ...future, occurredAt: minutes(1) };
+        const retry = makeReceipt({ id: "test:retry", events: [valid, corrected], outbox });
+        const result = await store.commitWebhook(retry);
+
+        expect(result).toEqual({ duplicate: false });
+        expect(await store.history(valid.phone)).toHaveLength(1);
+        expect(await store.history(future.phone)).toHaveLength(1);
+        expect(await store.isOptedOut(valid.phone)).toBe(true);
+        expect(await store.isOptedOut(future.phone)).toBe(false);
+        if (hasOutbox(store)) {
+          const claimed = await store.claimOutbox(10, 60_000);
+          expect(claimed.map((entry) => entry.id)).toEqual(["outbox:retry"]);
+        }
       });
     });
 
