@@ -141,7 +141,7 @@ describe("vonage end to end", () => {
     const person = "+12025550146";
     const post = await deliver(inbound(person, "STOP", "not-the-secret"));
     const get = await deliver(inbound(person, "STOP", "not-the-secret", "GET"));
-    const logs = stack.server.stdout();
+    const logs = await stack.server.waitForStdout("signature check failed");
 
     expect(post.status).toBe(403);
     expect(get.status).toBe(403);

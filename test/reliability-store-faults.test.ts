@@ -139,7 +139,7 @@ describe("store locked by another connection", () => {
 
     expect(rejected.status).toBe(503);
     expect(JSON.parse(rejected.body)).toMatchObject({ error: "store-unavailable" });
-    expect(server.stdout()).toContain("SQLITE_BUSY");
+    expect(await server.waitForStdout("SQLITE_BUSY")).toContain("SQLITE_BUSY");
 
     // The provider retries the same bytes, and the server has recovered by itself.
     expect((await deliver(duringWebhook)).status).toBe(200);
@@ -224,7 +224,7 @@ describe.skipIf(!hasPrlimit)("store writes failing (file size limit)", () => {
 
     expect(rejected.status).toBe(503);
     expect(JSON.parse(rejected.body)).toMatchObject({ error: "store-unavailable" });
-    expect(server.stdout()).toContain("SQLITE_IOERR_WRITE");
+    expect(await server.waitForStdout("SQLITE_IOERR_WRITE")).toContain("SQLITE_IOERR_WRITE");
     expect(await historyLength(during)).toBe(0);
     // The health check commits a write too, so it fails while reads still work.
     expect(health).toBe(503);

@@ -66,6 +66,12 @@ export interface ServeProcess {
   stdout(): string;
   /** Everything the server wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Resolves with stdout once it contains `text`. The server writes its log lines at the end
+   * of an event-loop turn, so a line can arrive after the response it belongs to.
+   * Rejects with the output after `timeoutMs` (default 5000).
+   */
+  waitForStdout(text: string, timeoutMs?: number): Promise<string>;
   /** Sends SIGTERM to the process and resolves with its exit code. */
   stop(): Promise<number | null>;
 }
@@ -133,6 +139,7 @@ function serveHandle(
     pid,
     stdout,
     stderr,
+    waitForStdout: (text, timeoutMs = 5000) => waitForText(stdout, text, timeoutMs),
     async stop() {
       if (child.exitCode === null && child.signalCode === null) {
         process.kill(pid, "SIGTERM");
@@ -141,6 +148,27 @@ function serveHandle(
       return exited;
     },
   };
+}
+
+/** Polls `read()` until its text contains `text`, and rejects with the text after `timeoutMs`. */
+export async function waitForText(
+  read: () => string,
+  text: string,
+  timeoutMs: number,
+): Promise<string> {
+  const deadline = Date.now() + timeoutMs;
+
+  while (!read().includes(text)) {
+    if (Date.now() > deadline) {
+      throw new Error(
+        `serve did not write ${JSON.stringify(text)} within ${timeoutMs} ms:\n${read()}`,
+      );
+    }
+
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+
+  return read();
 }
 
 /** Parses every line of a JSON Lines text; lines that are not JSON are skipped. */

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { assertBuilt, cliPath, repoRoot } from "./cli.js";
+import { assertBuilt, cliPath, repoRoot, waitForText } from "./cli.js";
 
 /** How a child process ended. */
 export interface ProcessExit {
@@ -17,6 +17,12 @@ export interface ServerProcess {
   stdout(): string;
   /** Everything the process wrote to stderr so far. */
   stderr(): string;
+  /**
+   * Resolves with stdout once it contains `text`. The server writes its log lines at the end
+   * of an event-loop turn, so a line can arrive after the response it belongs to.
+   * Rejects with the output after `timeoutMs` (default 5000).
+   */
+  waitForStdout(text: string, timeoutMs?: number): Promise<string>;
   /** Settles when the process has exited. */
   exited: Promise<ProcessExit>;
   /** Sends `signal` to this process unless it has exited, then waits for its exit. */
@@ -74,6 +80,7 @@ export function launchServer(
     pid: child.pid ?? 0,
     stdout: () => stdout,
     stderr: () => stderr,
+    waitForStdout: (text, timeoutMs = 5000) => waitForText(() => stdout, text, timeoutMs),
     exited,
     async kill(signal = "SIGTERM") {
       if (isRunning(child) && child.pid !== undefined) {
