@@ -11,6 +11,7 @@ import {
   normalizeKeywordText,
   yesOptInKeywords,
 } from "../src/keywords/index.js";
+import { phraseLeadWords } from "../src/keywords/lists.js";
 
 const sam =
   "Hi, this is Sam from flat 2. I have already asked twice by phone and I really do not want " +
@@ -432,5 +433,24 @@ describe("keyword lists", () => {
       intent: "opt-out",
       match: "exact",
     });
+  });
+});
+
+describe("phraseLeadWords", () => {
+  it("lists the first word of every phrase rule", () => {
+    const expected = ["stop", "stopall", "quit", "cease", "cancel", "unsubscribe", "unsub"];
+    const more = ["optout", "opt", "unsubscribed", "opted", "remove", "delete", "erase"];
+    const rest = ["lose", "forget", "drop", "scrub", "purge", "take", "get", "cross"];
+    const last = ["strike", "revoke", "withdraw", "no", "don't", "dont", "do", "never"];
+
+    expect([...phraseLeadWords].sort()).toEqual([...expected, ...more, ...rest, ...last].sort());
+  });
+
+  it.each([
+    ["lose my number", "lose my number"],
+    ["please cancel these reminders", "cancel these reminders"],
+    ["I no longer want these texts", "no longer want these texts"],
+  ])("phrase after other words: %s", (text, keyword) => {
+    expect(classifyKeywords(text)).toEqual({ intent: "opt-out", match: "phrase", keyword });
   });
 });

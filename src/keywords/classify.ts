@@ -6,6 +6,7 @@ import {
   defaultOptInKeywords,
   defaultOptOutKeywords,
   optOutPhraseRules,
+  phraseLeadWords,
   yesOptInKeywords,
 } from "./lists.js";
 import { normalizeClauses, normalizeKeywordText } from "./normalize.js";
@@ -57,8 +58,17 @@ interface Keyword {
   ambiguous: KeywordClassification;
 }
 
+/** The roles of one word: keyword, courtesy word, first word of an opt-out phrase. */
+interface WordRole {
+  keyword: Keyword | undefined;
+  courteous: boolean;
+  phraseLead: boolean;
+}
+
 interface Compiled {
   keywords: Map<string, Keyword>;
+  /** The role of every word that has one, so that each word of a message is looked up once. */
+  words: Map<string, WordRole>;
   /** Keywords of several words, with the pattern that finds one inside a sentence. */
   multiWord: readonly [RegExp, Keyword][];
   /** The options this was built from, to notice a changed options object. */
@@ -147,7 +157,8 @@ function classifyClauses(normalized: string, compiled: Compiled): KeywordClassif
     return clauses.exact.exact;
   }
 
-  const phrase = findPhrase(normalized);
+  // The phrase expression is the costliest step, and most messages have no word it starts with.
+  const phrase = clauses.phraseLead ? findPhrase(normalized) : {};
   if (phrase.keyword) {
     return { intent: "opt-out", match: "phrase", keyword: phrase.keyword };
   }
@@ -168,6 +179,8 @@ function classifyClauses(normalized: string, compiled: Compiled): KeywordClassif
 interface ClauseReading {
   exact: Keyword | undefined;
   mentioned: Keyword | undefined;
+  /** Whether a word is one that an opt-out phrase starts with. */
+  phraseLead: boolean;
 }
 
 /**
@@ -175,7 +188,7 @@ interface ClauseReading {
  * keywords and courtesy words only; "thank" counts as courtesy only before "you".
  */
 function readClauses(text: string, compiled: Compiled): ClauseReading {
-  const reading: ClauseReading = { exact: undefined, mentioned: undefined };
+  const reading: ClauseReading = { exact: undefined, mentioned: undefined, phraseLead: false };
   let found: Keyword | undefined;
   let alone = true;
   let thank = false;
@@ -195,9 +208,12 @@ function readClauses(text: string, compiled: Compiled): ClauseReading {
     const clauseEnd = newline === -1 ? text.length : newline;
     const end = space !== -1 && space < clauseEnd ? space : clauseEnd;
     const token = text.slice(index, end);
-    const keyword = compiled.keywords.get(token);
+    const role = compiled.words.get(token);
+    const keyword = role?.keyword;
 
-    const courteous = courtesy.has(token) || token === "thank" || (thank && token === "you");
+    reading.phraseLead ||= role?.phraseLead === true;
+
+    const courteous = role?.courteous === true || token === "thank" || (thank && token === "you");
 
     if (keyword) {
       found = stronger(found, keyword);
@@ -340,7 +356,40 @@ function compile(options: KeywordOptions, yesIsOptIn: boolean): Compiled {
     ]);
   const { optOut, optIn, help } = options;
 
-  return { keywords, multiWord, source: { yesIsOptIn, optOut, optIn, help } };
+  return {
+    keywords,
+    words: wordRoles(keywords),
+    multiWord,
+    source: { yesIsOptIn, optOut, optIn, help },
+  };
+}
+
+function wordRoles(keywords: ReadonlyMap<string, Keyword>): Map<string, WordRole> {
+  const roles = new Map<string, WordRole>();
+  const roleOf = (word: string): WordRole => {
+    let role = roles.get(word);
+
+    if (role === undefined) {
+      role = { keyword: undefined, courteous: false, phraseLead: false };
+      roles.set(word, role);
+    }
+
+    return role;
+  };
+
+  for (const [word, entry] of keywords) {
+    roleOf(word).keyword = entry;
+  }
+
+  for (const word of courtesy) {
+    roleOf(word).courteous = true;
+  }
+
+  for (const word of phraseLeadWords) {
+    roleOf(word).phraseLead = true;
+  }
+
+  return roles;
 }
 
 function sameOptions(a: KeywordOptions, b: KeywordOptions): boolean {

@@ -133,3 +133,28 @@ export const optOutPhraseRules: readonly PhraseRule[] = Object.freeze([
   },
   { pattern: `(?:don't|dont|do not|never) send (?:me |us )?${messageObject}`, negatable: false },
 ]);
+
+/**
+ * Words that an opt-out phrase starts with: the first word of each alternative of a rule's
+ * leading group, or the rule's first word. Phrases start at a word, so a message without
+ * any of these words contains no phrase.
+ */
+export const phraseLeadWords: ReadonlySet<string> = new Set(
+  optOutPhraseRules.flatMap((rule) => leadWordsOf(rule.pattern)),
+);
+
+function leadWordsOf(pattern: string): string[] {
+  const group = /^\(\?:([^()]*)\)/.exec(pattern);
+  const alternatives = group?.[1] === undefined ? [pattern] : group[1].split("|");
+
+  return alternatives.map((alternative) => {
+    const first = alternative.split(" ", 1)[0] ?? "";
+
+    // A rule that starts otherwise would need its lead words listed by hand.
+    if (!/^[a-z']+$/.test(first)) {
+      throw new Error(`The phrase rule ${pattern} does not start with plain words`);
+    }
+
+    return first;
+  });
+}
