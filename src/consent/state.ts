@@ -253,6 +253,11 @@ export function validateConsentEvent(
 function requireOccurredAtInRange(time: Date, field: string): void {
   const now = new Date();
   const problem = findOccurredAtProblem(time, now);
+
+  if (problem === undefined) {
+    return;
+  }
+
   const received = time.toISOString();
 
   if (problem === "after-latest") {
@@ -266,14 +271,12 @@ function requireOccurredAtInRange(time: Date, field: string): void {
     );
   }
 
-  if (problem === "before-earliest") {
-    const earliest = earliestOccurredAt.toISOString();
-    throw new InvalidConsentEventError(
-      field,
-      `is before ${earliest}, earlier than any SMS opt-out record (received ${received}). ` +
-        "Give the time the consent changed",
-    );
-  }
+  const earliest = earliestOccurredAt.toISOString();
+  throw new InvalidConsentEventError(
+    field,
+    `is before ${earliest}, earlier than any SMS opt-out record (received ${received}). ` +
+      "Give the time the consent changed",
+  );
 }
 
 function requireArgumentString(value: unknown, argument: string): asserts value is string {
