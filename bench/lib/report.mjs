@@ -77,9 +77,9 @@ function metText(met) {
   return met ? "yes" : "**no**";
 }
 
-/** Lists the notes of the rows that have one, one Markdown list item each. */
+/** Lists the notes of the rows, one Markdown list item each. A row may have several notes. */
 export function renderNotes(rows) {
-  return rows.filter((row) => row.note !== undefined).map((row) => `- ${row.note}`);
+  return rows.flatMap((row) => [row.note ?? []].flat()).map((note) => `- ${note}`);
 }
 
 /** Renders rows as a Markdown table. */

@@ -3,6 +3,7 @@
  * Twilio STOP, and the loop that warms up and measures several servers in turn.
  */
 
+import { readFile } from "node:fs/promises";
 import { formatNumber } from "./report.mjs";
 import { median, repeatAlternating } from "./stats.mjs";
 import { account, emptyTwiml, verifyTwilioForm } from "./twilio.mjs";
@@ -63,22 +64,39 @@ export function answerUnstored(res, status) {
 }
 
 /**
- * Warms every server up, then measures them in turn for `settings.repetitions` rounds.
- * `origins` maps each variant to its server. `label` names the store in failures.
- * Returns the results per variant and the 2xx responses each server sent in all.
+ * Reads the CPU time a process has used so far, user and system time of all its threads,
+ * in microseconds, from `/proc/<pid>/stat`. The kernel counts it in clock ticks, 100 per
+ * second on Linux (`getconf CLK_TCK`).
  */
-export async function measureWebhookVariants({ load, variants, origins, settings, label }) {
+export async function readProcessCpuUs(pid) {
+  const stat = await readFile(`/proc/${pid}/stat`, "utf8");
+  // The command name in parentheses may contain spaces, so fields are counted after it.
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+
+  return ticks * 10_000;
+}
+
+/**
+ * Warms every server up, then measures them in turn for `settings.repetitions` rounds.
+ * `origins` maps each variant to its server and `pids` to its process id. `label` names
+ * the store in failures. Returns the results per variant, each with the CPU time the
+ * server process spent per 2xx response, and the 2xx responses each server sent in all.
+ */
+export async function measureWebhookVariants({ load, variants, origins, pids, settings, label }) {
   const acknowledged = Object.fromEntries(variants.map((variant) => [variant, 0]));
   const runLoad = async (variant, durationS) => {
+    const cpuBefore = await readProcessCpuUs(pids[variant]);
     const result = await load.call("run", {
       origin: origins[variant],
       connections: webhookConnections,
       durationS,
     });
+    const serverCpuUs = (await readProcessCpuUs(pids[variant])) - cpuBefore;
 
     checkRun(`${variant}${label}`, result);
     acknowledged[variant] += result.ok;
-    return result;
+    return { ...result, serverCpuUs: serverCpuUs / result.ok };
   };
 
   for (const variant of variants) {
@@ -99,6 +117,25 @@ function checkRun(name, result) {
         `errors (first: ${result.firstFailure ?? "none"})`,
     );
   }
+}
+
+/**
+ * Formats the median CPU time per webhook of each server process and of the load
+ * generator. With the two on one machine, their sum per webhook bounds the rate the CPUs
+ * allow.
+ */
+export function cpuNote(variants, results, where) {
+  const perVariant = variants.map((variant) => {
+    const server = median(results[variant].map((result) => result.serverCpuUs));
+    const load = median(results[variant].map((result) => result.loadCpuUs));
+
+    return `${variant} ${formatNumber(server)}/${formatNumber(load)} µs`;
+  });
+
+  return (
+    `CPU time per webhook${where}, server process/load generator, median of the ` +
+    `repetitions: ${perVariant.join(", ")}.`
+  );
 }
 
 /** Formats the median p50 and p99 latency of each variant. */

@@ -78,8 +78,11 @@ async function run({ origin, connections, durationS }) {
     }
   };
 
+  const cpuBefore = process.cpuUsage();
+
   await Promise.all(Array.from({ length: connections }, worker));
   const seconds = (performance.now() - started) / 1_000;
+  const cpu = process.cpuUsage(cpuBefore);
 
   await pool.close();
   latencies.sort((a, b) => a - b);
@@ -90,6 +93,8 @@ async function run({ origin, connections, durationS }) {
     firstFailure,
     latencyP50: percentile(latencies, 0.5),
     latencyP99: percentile(latencies, 0.99),
+    // CPU time of this process per 2xx response, in microseconds.
+    loadCpuUs: (cpu.user + cpu.system) / Math.max(1, counts.ok),
   };
 }
 

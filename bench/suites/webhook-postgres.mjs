@@ -19,7 +19,12 @@ import {
 } from "../lib/processes.mjs";
 import { comparisonRow } from "../lib/report.mjs";
 import { account } from "../lib/twilio.mjs";
-import { latencyNote, measureWebhookVariants, webhookConnections } from "../lib/webhook.mjs";
+import {
+  cpuNote,
+  latencyNote,
+  measureWebhookVariants,
+  webhookConnections,
+} from "../lib/webhook.mjs";
 
 /** Pool size of every server: the default `maxConnections` of smsgate's PostgreSQL store. */
 export const postgresPoolSize = 10;
@@ -163,7 +168,7 @@ async function startServers(url, schemas, directory, servers) {
   for (const variant of forkedVariants) {
     const child = startChild("webhook-postgres-server");
 
-    servers[variant] = { stop: child.stop };
+    servers[variant] = { pid: child.pid, stop: child.stop };
 
     const { port } = await child.call("start", {
       variant,
@@ -187,7 +192,7 @@ async function startServers(url, schemas, directory, servers) {
   const origin = `http://127.0.0.1:${port}`;
   const serve = await startSmsgateServe(configPath, origin, directory);
 
-  servers.serve = { origin, stop: serve.stop };
+  servers.serve = { origin, pid: serve.pid, stop: serve.stop };
 }
 
 async function countStored(client, schema, table) {
@@ -215,10 +220,12 @@ async function checkDurability(client, schemas, acknowledged) {
 /** Warms up and measures the three servers in turn, checks durability, returns the rows. */
 async function measure({ settings, load, servers, schemas, client, serverSettings }) {
   const origins = Object.fromEntries(variants.map((variant) => [variant, servers[variant].origin]));
+  const pids = Object.fromEntries(variants.map((variant) => [variant, servers[variant].pid]));
   const { results, acknowledged } = await measureWebhookVariants({
     load,
     variants,
     origins,
+    pids,
     settings,
     label: " on PostgreSQL",
   });
@@ -272,6 +279,9 @@ function webhookRows(results, serverSettings) {
 
   return [
     row("smsgate serve", "serve", latencyNote(variants, results, " on PostgreSQL")),
-    row("smsgate library", "library", serverSettings),
+    row("smsgate library", "library", [
+      cpuNote(variants, results, " on PostgreSQL"),
+      serverSettings,
+    ]),
   ];
 }

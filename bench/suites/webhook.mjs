@@ -10,7 +10,12 @@ import Database from "better-sqlite3";
 import { freePort, startChild, startSmsgateServe, writeServeConfig } from "../lib/processes.mjs";
 import { comparisonRow } from "../lib/report.mjs";
 import { account } from "../lib/twilio.mjs";
-import { latencyNote, measureWebhookVariants, webhookConnections } from "../lib/webhook.mjs";
+import {
+  cpuNote,
+  latencyNote,
+  measureWebhookVariants,
+  webhookConnections,
+} from "../lib/webhook.mjs";
 
 const forkedVariants = ["bare", "handwritten", "handwritten-rows", "library"];
 const variants = [...forkedVariants, "serve"];
@@ -25,6 +30,7 @@ async function startServers(directory) {
 
     servers[variant] = {
       origin: `http://127.0.0.1:${port}`,
+      pid: child.pid,
       stop: child.stop,
       recorded: () => child.call("recorded"),
     };
@@ -36,7 +42,12 @@ async function startServers(directory) {
   const origin = `http://127.0.0.1:${port}`;
   const serve = await startSmsgateServe(configPath, origin, directory);
 
-  servers.serve = { origin, stop: serve.stop, recorded: () => countReceipts(storePath) };
+  servers.serve = {
+    origin,
+    pid: serve.pid,
+    stop: serve.stop,
+    recorded: () => countReceipts(storePath),
+  };
   return servers;
 }
 
@@ -75,10 +86,12 @@ export async function runWebhookSuite({ settings, directory }) {
     const origins = Object.fromEntries(
       variants.map((variant) => [variant, servers[variant].origin]),
     );
+    const pids = Object.fromEntries(variants.map((variant) => [variant, servers[variant].pid]));
     const { results, acknowledged } = await measureWebhookVariants({
       load,
       variants,
       origins,
+      pids,
       settings,
       label: "",
     });
@@ -115,7 +128,10 @@ function webhookRows(results) {
     row("smsgate library", "library", "handwritten-rows", storeRows, target),
     row("smsgate serve", "serve", "handwritten-rows", storeRows, target),
     row("hand-written, store's rows", "handwritten-rows", "handwritten", ownSchema),
-    row("smsgate library", "library", "bare", "bare node:http"),
+    {
+      ...row("smsgate library", "library", "bare", "bare node:http"),
+      note: cpuNote(variants, results, ""),
+    },
     {
       ...row("smsgate serve", "serve", "bare", "bare node:http"),
       note: latencyNote(variants, results, ""),
