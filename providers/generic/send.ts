@@ -1,5 +1,6 @@
 import type { Dispatcher } from "undici";
 import { ProviderError } from "../../src/errors.js";
+import { perOptions } from "../../src/http/api-client.js";
 import { encodeForm } from "../../src/http/form.js";
 import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -103,18 +104,9 @@ export async function sendGenericMessage(
 }
 
 /** Time limits of the requests in flight, with one queue and timer per options object. */
-const deadlineQueues = new WeakMap<ResolvedGenericOptions, DeadlineQueue>();
-
-function deadlinesOf(options: ResolvedGenericOptions): DeadlineQueue {
-  let deadlines = deadlineQueues.get(options);
-
-  if (deadlines === undefined) {
-    deadlines = new DeadlineQueue(options.send.timeoutMs);
-    deadlineQueues.set(options, deadlines);
-  }
-
-  return deadlines;
-}
+const deadlinesOf = perOptions(
+  (options: ResolvedGenericOptions) => new DeadlineQueue(options.send.timeoutMs),
+);
 
 async function deliver(
   options: ResolvedGenericOptions,

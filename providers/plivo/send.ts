@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { ProviderError, redactPhone } from "../../src/errors.js";
-import { DeadlineQueue, requestText } from "../../src/http/request.js";
+import { endpointCache } from "../../src/http/api-client.js";
+import { requestText } from "../../src/http/request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
 import { mapPlivoErrorResponse, readTextList } from "./errors.js";
@@ -140,38 +141,13 @@ interface PlivoResponse {
   body: string;
 }
 
-/** State shared by every send of one options object, built on its first send. */
-interface MessageClient {
-  origin: string;
-  /** Path and query of the Message API, as undici would take them from the whole URL. */
-  path: string;
-  authorization: string;
-  /** The time limits of the requests in flight, on one timer. */
-  deadlines: DeadlineQueue;
-}
-
-const clients = new WeakMap<ResolvedPlivoOptions, MessageClient>();
-
-function messageClient(options: ResolvedPlivoOptions): MessageClient {
-  let client = clients.get(options);
-
-  if (client === undefined) {
-    const url = new URL(
-      `${options.apiBaseUrl}/v1/Account/${encodeURIComponent(options.authId)}/Message/`,
-    );
-    const credentials = Buffer.from(`${options.authId}:${options.authToken}`, "utf8");
-
-    client = {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      authorization: `Basic ${credentials.toString("base64")}`,
-      deadlines: new DeadlineQueue(options.timeoutMs),
-    };
-    clients.set(options, client);
-  }
-
-  return client;
-}
+// The Message endpoint of each options object, built on its first send.
+const messageClient = endpointCache((options: ResolvedPlivoOptions) => ({
+  url: `${options.apiBaseUrl}/v1/Account/${encodeURIComponent(options.authId)}/Message/`,
+  user: options.authId,
+  password: options.authToken,
+  timeoutMs: options.timeoutMs,
+}));
 
 async function postJson(
   options: ResolvedPlivoOptions,

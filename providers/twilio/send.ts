@@ -1,12 +1,8 @@
 import type { Dispatcher } from "undici";
 import { ProviderError } from "../../src/errors.js";
+import { endpointCache } from "../../src/http/api-client.js";
 import { encodeForm, type FormPair } from "../../src/http/form.js";
-import {
-  DeadlineQueue,
-  headerValue,
-  type RawHeaders,
-  requestText,
-} from "../../src/http/request.js";
+import { headerValue, type RawHeaders, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
 import { mapTwilioErrorResponse } from "./errors.js";
 import type { ResolvedTwilioOptions } from "./options.js";
@@ -97,38 +93,13 @@ interface TwilioResponse {
   rawHeaders: RawHeaders;
 }
 
-/** State shared by every send of one options object, built on its first send. */
-interface MessagesClient {
-  origin: string;
-  /** Path and query, as undici would take them from the whole URL. */
-  path: string;
-  authorization: string;
-  /** The time limits of the requests in flight, on one timer. */
-  deadlines: DeadlineQueue;
-}
-
-const clients = new WeakMap<ResolvedTwilioOptions, MessagesClient>();
-
-function messagesClient(options: ResolvedTwilioOptions): MessagesClient {
-  let client = clients.get(options);
-
-  if (client === undefined) {
-    const url = new URL(
-      `${options.apiBaseUrl}/2010-04-01/Accounts/${options.accountSid}/Messages.json`,
-    );
-    const credentials = Buffer.from(`${options.accountSid}:${options.authToken}`, "utf8");
-
-    client = {
-      origin: url.origin,
-      path: `${url.pathname}${url.search}`,
-      authorization: `Basic ${credentials.toString("base64")}`,
-      deadlines: new DeadlineQueue(options.timeoutMs),
-    };
-    clients.set(options, client);
-  }
-
-  return client;
-}
+// The Messages endpoint of each options object, built on its first send.
+const messagesClient = endpointCache((options: ResolvedTwilioOptions) => ({
+  url: `${options.apiBaseUrl}/2010-04-01/Accounts/${options.accountSid}/Messages.json`,
+  user: options.accountSid,
+  password: options.authToken,
+  timeoutMs: options.timeoutMs,
+}));
 
 async function postForm(
   options: ResolvedTwilioOptions,

@@ -1,6 +1,7 @@
 import type { Dispatcher } from "undici";
 import { isGsm7 } from "../../src/encoding/gsm.js";
 import { InvalidRequestError, ProviderError } from "../../src/errors.js";
+import { perOptions } from "../../src/http/api-client.js";
 import { encodeForm, type FormPair } from "../../src/http/form.js";
 import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -217,18 +218,9 @@ export interface VonagePostInput {
 }
 
 /** Time limits of the requests in flight, with one queue and timer per options object. */
-const deadlineQueues = new WeakMap<ResolvedVonageOptions, DeadlineQueue>();
-
-function deadlinesOf(options: ResolvedVonageOptions): DeadlineQueue {
-  let deadlines = deadlineQueues.get(options);
-
-  if (deadlines === undefined) {
-    deadlines = new DeadlineQueue(options.timeoutMs);
-    deadlineQueues.set(options, deadlines);
-  }
-
-  return deadlines;
-}
+const deadlinesOf = perOptions(
+  (options: ResolvedVonageOptions) => new DeadlineQueue(options.timeoutMs),
+);
 
 /**
  * Posts one request with the provider's dispatcher and time limit, and reads the whole
