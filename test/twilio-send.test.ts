@@ -8,6 +8,7 @@ import {
   twilioErrorReason,
 } from "../providers/twilio/index.js";
 import { isConfigError, isProviderError, type ProviderError } from "../src/errors.js";
+import { MAX_RESPONSE_BYTES } from "../src/http/request.js";
 import type { OutboundMessage } from "../src/provider.js";
 import { startFakeApi } from "../src/testing/fake-api.js";
 import {
@@ -15,6 +16,7 @@ import {
   type FakeTwilioApiOptions,
   startFakeTwilioApi,
 } from "../src/testing/fake-twilio.js";
+import { type StreamedResponse, startStreamingServer } from "./helpers/streaming-server.js";
 
 const SERVICE_SID = "MG0123456789abcdef0123456789abcdef";
 const cleanups: Array<() => Promise<void>> = [];
@@ -356,6 +358,62 @@ describe("send refusals", () => {
 });
 
 describe("send network failures", () => {
+  async function streamingProvider(response: StreamedResponse, timeoutMs?: number) {
+    const server = await startStreamingServer(response);
+    const provider = twilio({
+      accountSid: "AC0123456789abcdef0123456789abcdef",
+      authToken: "token",
+      apiBaseUrl: server.url,
+      from: "+15005550006",
+      ...(timeoutMs === undefined ? {} : { timeoutMs }),
+    });
+
+    cleanups.push(
+      () => server.close(),
+      () => provider.close(),
+    );
+
+    return { server, provider };
+  }
+
+  it("aborts an oversized response", async () => {
+    const { server, provider } = await streamingProvider({
+      status: 201,
+      headers: { "content-type": "application/json" },
+      bytes: 4 * MAX_RESPONSE_BYTES,
+    });
+    const error = await sendFailure(provider, { to: "+14155550100", body: "hi" });
+    const close = await server.connectionClosed;
+
+    expect(error.provider).toBe("twilio");
+    expect(error.reason).toBe("transient");
+    expect(error.httpStatus).toBeUndefined();
+    expect(error.message).toBe(
+      "Twilio API request failed: The response body is longer than 4194304 bytes, " +
+        "so it was not read",
+    );
+    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
+    expect(close.finished).toBe(false);
+  });
+
+  it("times out a response that keeps streaming", async () => {
+    const { server, provider } = await streamingProvider(
+      { status: 201, bytes: 64 * 1024, chunkBytes: 1024, intervalMs: 20 },
+      150,
+    );
+    const started = performance.now();
+    const error = await sendFailure(provider, { to: "+14155550100", body: "hi" });
+    const elapsedMs = performance.now() - started;
+    const close = await server.connectionClosed;
+
+    expect(error.reason).toBe("transient");
+    expect(error.message).toBe("Twilio API request timed out after 150 ms");
+    expect((error.cause as Error).name).toBe("TimeoutError");
+    expect(elapsedMs).toBeLessThan(1000);
+    expect(close.finished).toBe(false);
+    expect(close.sentBytes).toBeGreaterThan(0);
+  });
+
   it("maps refused connection to transient", async () => {
     const api = await startFakeTwilioApi();
     const provider = twilio({
