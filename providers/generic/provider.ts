@@ -1,5 +1,4 @@
-import { type Dispatcher, Pool } from "undici";
-import { ProviderError } from "../../src/errors.js";
+import { ProviderConnection } from "../../src/http/provider-connection.js";
 import type {
   OutboundMessage,
   ParsedWebhook,
@@ -29,9 +28,7 @@ export class GenericProvider implements Provider {
   readonly defaultSender: string | undefined;
 
   readonly #options: ResolvedGenericOptions;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
-  #closing: Promise<void> | undefined;
+  readonly #connection: ProviderConnection;
 
   /**
    * @param configPath - Prefix of option paths in configuration errors.
@@ -41,24 +38,18 @@ export class GenericProvider implements Provider {
     this.#options = resolveGenericOptions(options, configPath);
     this.name = this.#options.name;
     this.defaultSender = this.#options.from;
-    this.#ownsDispatcher = this.#options.dispatcher === undefined;
-    this.#dispatcher = this.#options.dispatcher ?? new Pool(new URL(this.#options.send.url).origin);
+    this.#connection = new ProviderConnection(this.#options.dispatcher, this.#options.send.url);
   }
 
   /**
-   * Sends one message. Rejects with a {@link ProviderError} whose reason comes from the
+   * Sends one message. Rejects with a `ProviderError` whose reason comes from the
    * first matching `send.errors` rule, else from the HTTP status. A network failure or
    * timeout is `transient`.
    */
   async send(message: OutboundMessage): Promise<SendResult> {
-    if (this.#closing !== undefined) {
-      throw new ProviderError(
-        `The ${this.name} provider is closed, so create a new one with generic(options) to send`,
-        { provider: this.name, reason: "unknown" },
-      );
-    }
+    this.#connection.assertOpen(this.name, this.name, "generic(options)");
 
-    return sendGenericMessage(this.#options, this.#dispatcher, message);
+    return sendGenericMessage(this.#options, this.#connection.dispatcher, message);
   }
 
   /** Checks the configured HMAC over the raw body (and the URL or timestamp it covers). */
@@ -91,9 +82,7 @@ export class GenericProvider implements Provider {
    * the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
-
-    return this.#closing;
+    return this.#connection.close();
   }
 }
 

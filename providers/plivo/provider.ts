@@ -1,5 +1,4 @@
-import { type Dispatcher, Pool } from "undici";
-import { ProviderError } from "../../src/errors.js";
+import { ProviderConnection } from "../../src/http/provider-connection.js";
 import type {
   OutboundMessage,
   ParsedWebhook,
@@ -35,9 +34,7 @@ export class PlivoProvider implements Provider {
   readonly defaultSender: string;
 
   readonly #options: ResolvedPlivoOptions;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
-  #closing: Promise<void> | undefined;
+  readonly #connection: ProviderConnection;
 
   /**
    * @param configPath - Prefix of option paths in configuration errors.
@@ -47,26 +44,19 @@ export class PlivoProvider implements Provider {
     this.#options = resolvePlivoOptions(options, configPath);
     this.authId = this.#options.authId;
     this.defaultSender = this.#options.from;
-    this.#ownsDispatcher = this.#options.dispatcher === undefined;
-    this.#dispatcher =
-      this.#options.dispatcher ?? new Pool(new URL(this.#options.apiBaseUrl).origin);
+    this.#connection = new ProviderConnection(this.#options.dispatcher, this.#options.apiBaseUrl);
   }
 
   /**
-   * Sends one message. Rejects with a {@link ProviderError}: reason `invalid-recipient`
+   * Sends one message. Rejects with a `ProviderError`: reason `invalid-recipient`
    * for a number Plivo lists as invalid, `transient` for a network failure or timeout,
    * and so on. Plivo reports an opted-out recipient only later, as `ErrorCode` 200 in a
    * status callback.
    */
   async send(message: OutboundMessage): Promise<SendResult> {
-    if (this.#closing !== undefined) {
-      throw new ProviderError(
-        "The Plivo provider is closed. Create a new one with plivo(options) to send",
-        { provider: this.name, reason: "unknown" },
-      );
-    }
+    this.#connection.assertOpen(this.name, "Plivo", "plivo(options)");
 
-    return sendPlivoMessage(this.#options, this.#dispatcher, message);
+    return sendPlivoMessage(this.#options, this.#connection.dispatcher, message);
   }
 
   /**
@@ -126,9 +116,7 @@ export class PlivoProvider implements Provider {
    * the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
-
-    return this.#closing;
+    return this.#connection.close();
   }
 }
 

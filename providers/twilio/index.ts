@@ -11,6 +11,7 @@
  * @module
  */
 
+export type { FormPair } from "../../src/http/form.js";
 export {
   mapTwilioErrorResponse,
   twilioErrorCodeReasons,

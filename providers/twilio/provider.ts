@@ -1,5 +1,4 @@
-import { type Dispatcher, Pool } from "undici";
-import { ProviderError } from "../../src/errors.js";
+import { ProviderConnection } from "../../src/http/provider-connection.js";
 import type {
   OutboundMessage,
   ParsedWebhook,
@@ -33,9 +32,7 @@ export class TwilioProvider implements Provider {
   readonly defaultSender: string | undefined;
 
   readonly #options: ResolvedTwilioOptions;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
-  #closing: Promise<void> | undefined;
+  readonly #connection: ProviderConnection;
 
   /**
    * @param configPath - Prefix of option paths in configuration errors.
@@ -46,24 +43,17 @@ export class TwilioProvider implements Provider {
     this.accountSid = this.#options.accountSid;
     this.messagingServiceSid = this.#options.messagingServiceSid;
     this.defaultSender = this.#options.messagingServiceSid ?? this.#options.from;
-    this.#ownsDispatcher = this.#options.dispatcher === undefined;
-    this.#dispatcher =
-      this.#options.dispatcher ?? new Pool(new URL(this.#options.apiBaseUrl).origin);
+    this.#connection = new ProviderConnection(this.#options.dispatcher, this.#options.apiBaseUrl);
   }
 
   /**
-   * Sends one message. Rejects with a {@link ProviderError}: reason `opted-out` for Twilio
+   * Sends one message. Rejects with a `ProviderError`: reason `opted-out` for Twilio
    * 21610, `transient` for a network failure or timeout, and so on.
    */
   async send(message: OutboundMessage): Promise<SendResult> {
-    if (this.#closing !== undefined) {
-      throw new ProviderError(
-        "The Twilio provider is closed; create a new one with twilio(options) to send",
-        { provider: this.name, reason: "unknown" },
-      );
-    }
+    this.#connection.assertOpen(this.name, "Twilio", "twilio(options)");
 
-    return sendTwilioMessage(this.#options, this.#dispatcher, message);
+    return sendTwilioMessage(this.#options, this.#connection.dispatcher, message);
   }
 
   /**
@@ -104,9 +94,7 @@ export class TwilioProvider implements Provider {
    * the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
-
-    return this.#closing;
+    return this.#connection.close();
   }
 }
 

@@ -84,7 +84,7 @@ export function vonageMessagesAuthorization(options: ResolvedVonageOptions): str
 /**
  * Sends one SMS with `POST /v1/messages`. Vonage responds with HTTP 202 and a
  * `message_uuid`, and any 2xx without one is `unknown`. Another status becomes a
- * {@link ProviderError} from {@link mapVonageErrorResponse}, which reads the RFC 7807
+ * `ProviderError` from {@link mapVonageErrorResponse}, which reads the RFC 7807
  * problem body. A network failure, a timeout or a response body over 4 MiB is `transient`.
  * Nothing is retried here.
  */

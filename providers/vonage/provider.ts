@@ -1,5 +1,4 @@
-import { type Dispatcher, Pool } from "undici";
-import { ProviderError } from "../../src/errors.js";
+import { ProviderConnection } from "../../src/http/provider-connection.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type {
   OutboundMessage,
@@ -35,9 +34,7 @@ export class VonageProvider implements Provider {
   readonly defaultSender: string | undefined;
 
   readonly #options: ResolvedVonageOptions;
-  readonly #dispatcher: Dispatcher;
-  readonly #ownsDispatcher: boolean;
-  #closing: Promise<void> | undefined;
+  readonly #connection: ProviderConnection;
 
   /**
    * @param configPath - Prefix of option paths in configuration errors.
@@ -47,27 +44,20 @@ export class VonageProvider implements Provider {
     this.#options = resolveVonageOptions(options, configPath);
     this.api = this.#options.api;
     this.defaultSender = this.#options.from;
-    this.#ownsDispatcher = this.#options.dispatcher === undefined;
-    this.#dispatcher =
-      this.#options.dispatcher ?? new Pool(new URL(this.#options.apiBaseUrl).origin);
+    this.#connection = new ProviderConnection(this.#options.dispatcher, this.#options.apiBaseUrl);
   }
 
   /**
-   * Sends one message with the configured API. Rejects with a {@link ProviderError}:
+   * Sends one message with the configured API. Rejects with a `ProviderError`:
    * `invalid-recipient` for SMS API status 7, `transient` for a network failure, and so
    * on. Vonage reports an opted-out recipient only later, in the delivery receipt.
    */
   async send(message: VonageOutboundMessage): Promise<SendResult> {
-    if (this.#closing !== undefined) {
-      throw new ProviderError(
-        "The Vonage provider is closed, so create a new one with vonage(options) to send",
-        { provider: this.name, reason: "unknown" },
-      );
-    }
+    this.#connection.assertOpen(this.name, "Vonage", "vonage(options)");
 
     return this.#options.api === "sms"
-      ? sendVonageSms(this.#options, this.#dispatcher, message)
-      : sendVonageMessage(this.#options, this.#dispatcher, message);
+      ? sendVonageSms(this.#options, this.#connection.dispatcher, message)
+      : sendVonageMessage(this.#options, this.#connection.dispatcher, message);
   }
 
   /**
@@ -116,9 +106,7 @@ export class VonageProvider implements Provider {
    * the same promise.
    */
   close(): Promise<void> {
-    this.#closing ??= this.#ownsDispatcher ? this.#dispatcher.close() : Promise.resolve();
-
-    return this.#closing;
+    return this.#connection.close();
   }
 }
 
