@@ -1,4 +1,4 @@
-import { Agent } from "undici";
+import { Agent, type Pool } from "undici";
 import { describe, expect, it } from "vitest";
 import { isProviderError } from "../src/errors.js";
 import { ProviderConnection } from "../src/http/provider-connection.js";
@@ -38,7 +38,7 @@ describe("ProviderConnection", () => {
 
     await connection.close();
 
-    expect(connection.dispatcher.closed).toBe(true);
+    expect((connection.dispatcher as Pool).closed).toBe(true);
   });
 
   it("leaves a borrowed dispatcher open", async () => {

@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { ProviderError } from "../../src/errors.js";
-import { perOptions } from "../../src/http/api-client.js";
+import { perOptions, requestFailure } from "../../src/http/api-client.js";
 import { encodeForm } from "../../src/http/form.js";
 import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -141,24 +141,10 @@ function parseJson(text: string): unknown {
   }
 }
 
-// NOTE: after a timeout or a dropped connection the provider may still have accepted the
-// message, so a caller that retries a `transient` send can deliver it twice.
 function networkError(options: ResolvedGenericOptions, error: unknown): ProviderError {
-  const name = error instanceof Error ? error.name : "";
-  const code = (error as { code?: unknown } | null)?.code;
-  const timedOut =
-    name === "TimeoutError" ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT";
-  const detail = timedOut
-    ? `timed out after ${options.send.timeoutMs} ms`
-    : `failed: ${error instanceof Error ? error.message : String(error)}`;
+  const { name, send } = options;
 
-  return new ProviderError(`${options.name} API request ${detail}`, {
-    provider: options.name,
-    reason: "transient",
-    cause: error,
-  });
+  return requestFailure({ provider: name, label: name, timeoutMs: send.timeoutMs, error });
 }
 
 function readAccepted(

@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { ProviderError, redactPhone } from "../../src/errors.js";
-import { endpointCache } from "../../src/http/api-client.js";
+import { endpointCache, requestFailure } from "../../src/http/api-client.js";
 import { requestText } from "../../src/http/request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -179,24 +179,8 @@ async function postJson(
   }
 }
 
-// NOTE: after a timeout or a dropped connection Plivo may still have queued the message,
-// so a caller that retries a `transient` send can deliver it twice.
 function networkError(error: unknown, timeoutMs: number): ProviderError {
-  const name = error instanceof Error ? error.name : "";
-  const code = (error as { code?: unknown } | null)?.code;
-  const timedOut =
-    name === "TimeoutError" ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT";
-  const detail = timedOut
-    ? `timed out after ${timeoutMs} ms`
-    : `failed: ${error instanceof Error ? error.message : String(error)}`;
-
-  return new ProviderError(`Plivo API request ${detail}`, {
-    provider: "plivo",
-    reason: "transient",
-    cause: error,
-  });
+  return requestFailure({ provider: "plivo", label: "Plivo", timeoutMs, error });
 }
 
 // `message_uuid` contains one id per destination, not per segment. Plivo reports the

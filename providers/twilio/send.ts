@@ -1,6 +1,6 @@
 import type { Dispatcher } from "undici";
 import { ProviderError } from "../../src/errors.js";
-import { endpointCache } from "../../src/http/api-client.js";
+import { endpointCache, requestFailure } from "../../src/http/api-client.js";
 import { encodeForm, type FormPair } from "../../src/http/form.js";
 import { headerValue, type RawHeaders, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -135,24 +135,8 @@ function requestIdOf(response: TwilioResponse): string | undefined {
   return headerValue(response.rawHeaders, "twilio-request-id");
 }
 
-// NOTE: after a timeout or a dropped connection Twilio may still have created the message,
-// so a caller that retries a `transient` send can deliver it twice.
 function networkError(error: unknown, timeoutMs: number): ProviderError {
-  const name = error instanceof Error ? error.name : "";
-  const code = (error as { code?: unknown } | null)?.code;
-  const timedOut =
-    name === "TimeoutError" ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT";
-  const detail = timedOut
-    ? `timed out after ${timeoutMs} ms`
-    : `failed: ${error instanceof Error ? error.message : String(error)}`;
-
-  return new ProviderError(`Twilio API request ${detail}`, {
-    provider: "twilio",
-    reason: "transient",
-    cause: error,
-  });
+  return requestFailure({ provider: "twilio", label: "Twilio", timeoutMs, error });
 }
 
 function readMessage(response: TwilioResponse, message: OutboundMessage): SendResult {

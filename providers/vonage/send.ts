@@ -1,7 +1,7 @@
 import type { Dispatcher } from "undici";
 import { isGsm7 } from "../../src/encoding/gsm.js";
 import { InvalidRequestError, ProviderError } from "../../src/errors.js";
-import { perOptions } from "../../src/http/api-client.js";
+import { perOptions, requestFailure } from "../../src/http/api-client.js";
 import { encodeForm, type FormPair } from "../../src/http/form.js";
 import { DeadlineQueue, requestText } from "../../src/http/request.js";
 import type { OutboundMessage, SendResult } from "../../src/provider.js";
@@ -255,24 +255,8 @@ export async function postToVonage(
   }
 }
 
-// NOTE: after a timeout or a dropped connection Vonage may still have accepted the
-// message, so a caller that retries a `transient` send can deliver it twice.
 function networkError(error: unknown, timeoutMs: number): ProviderError {
-  const name = error instanceof Error ? error.name : "";
-  const code = (error as { code?: unknown } | null)?.code;
-  const timedOut =
-    name === "TimeoutError" ||
-    code === "UND_ERR_HEADERS_TIMEOUT" ||
-    code === "UND_ERR_BODY_TIMEOUT";
-  const detail = timedOut
-    ? `timed out after ${timeoutMs} ms`
-    : `failed: ${error instanceof Error ? error.message : String(error)}`;
-
-  return new ProviderError(`Vonage API request ${detail}`, {
-    provider: "vonage",
-    reason: "transient",
-    cause: error,
-  });
+  return requestFailure({ provider: "vonage", label: "Vonage", timeoutMs, error });
 }
 
 /** Builds the error for a 2xx response whose body is not what the API documents. */

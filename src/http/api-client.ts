@@ -5,6 +5,7 @@
  * @module
  */
 
+import { ProviderError } from "../errors.js";
 import { DeadlineQueue } from "./deadlines.js";
 
 /** Origin, path and Basic credentials of one API endpoint, and the time limits of its requests. */
@@ -65,4 +66,47 @@ function buildEndpoint({ url, user, password, timeoutMs }: ApiEndpointInput): Ap
     authorization: `Basic ${credentials.toString("base64")}`,
     deadlines: new DeadlineQueue(timeoutMs),
   };
+}
+
+/** The error of a request that got no complete response. */
+export interface RequestFailureInput {
+  /** The provider as errors name it, such as `twilio`. */
+  provider: string;
+  /** The provider as the message names it, such as `Twilio`. */
+  label: string;
+  /** The time limit of the request, in milliseconds. */
+  timeoutMs: number;
+  /** What the request rejected with. */
+  error: unknown;
+}
+
+/**
+ * Builds the `transient` error of a request that timed out, lost its connection or had an
+ * oversized body: "Twilio API request timed out after 10000 ms", or "... failed:" and the
+ * reason.
+ *
+ * NOTE: after a timeout or a dropped connection the provider may still have accepted the
+ * message, so a caller that retries a `transient` send can deliver it twice.
+ */
+export function requestFailure({
+  provider,
+  label,
+  timeoutMs,
+  error,
+}: RequestFailureInput): ProviderError {
+  const name = error instanceof Error ? error.name : "";
+  const code = (error as { code?: unknown } | null)?.code;
+  const timedOut =
+    name === "TimeoutError" ||
+    code === "UND_ERR_HEADERS_TIMEOUT" ||
+    code === "UND_ERR_BODY_TIMEOUT";
+  const detail = timedOut
+    ? `timed out after ${timeoutMs} ms`
+    : `failed: ${error instanceof Error ? error.message : String(error)}`;
+
+  return new ProviderError(`${label} API request ${detail}`, {
+    provider,
+    reason: "transient",
+    cause: error,
+  });
 }
