@@ -76,7 +76,7 @@ export interface RequestFailureInput {
   label: string;
   /** The time limit of the request, in milliseconds. */
   timeoutMs: number;
-  /** What the request rejected with. */
+  /** The error the request rejected with. */
   error: unknown;
 }
 
