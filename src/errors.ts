@@ -247,3 +247,127 @@ export function redactPhone(phone: string): string {
 
   return `${phone.slice(0, phone.startsWith("+") ? 2 : 1)}***${phone.slice(-4)}`;
 }
+
+// Numbers after `+`, or after `%2B` as form bodies and query strings encode it: digit groups
+// joined by spaces (encoded there as `+` or `%20`), hyphens, dots or parentheses.
+const signedNumber = String.raw`(\+|%2[Bb])(\(?\d+(?:(?: ?\(|\) ?|[ +.\-]|%20)\d+)*)`;
+
+// Digits without a sign: groups joined by spaces, hyphens or parentheses with no letter,
+// digit or `_` next to them, or a run of 8 or more. Dots are left out, so that IPv4
+// addresses and decimals stay readable.
+const unsignedNumber = String.raw`(?<!\w)\(?\d+(?:(?: ?\(|\) ?|[ \-])\d+)+(?!\w)|(?<!\d)\d{8,}`;
+
+const phoneLike = new RegExp(`${signedNumber}|${unsignedNumber}`, "g");
+
+/** Minimum digits after `+` that are masked, so `+1234567` is the shortest number masked. */
+const minSignedDigits = 7;
+
+/** Runs of 8 digits or more, which are masked wherever they are. */
+const digitRun = /\d{8,}/g;
+
+/**
+ * Limits of the digit count of unsigned grouped digits that are masked in log text.
+ * National numbers have 9 to 15 digits. Fewer would mask a date such as 2024-01-15, and
+ * more would mask two dates in a row.
+ */
+const minGroupedDigits = 9;
+const maxGroupedDigits = 15;
+
+/**
+ * A test that matches every text in which {@link phoneLike} finds a number to mask, and
+ * few others, and costs less than a replace that finds nothing: a run of 8 digits, 7
+ * digits after a sign, or 9 digits in groups with no letter, digit or `_` around them.
+ */
+const maybePhoneLike =
+  /\d{8}|(?:\+|%2[Bb])\(?(?:\d(?:[ ()+.-]{1,2}|%20)?){6}\d|(?<!\w)\(?(?:\d[ ()-]{0,2}){8}\d[\d ()-]*(?!\w)/;
+
+/** Length of the shortest text that can contain a number to mask, `+1234567`. */
+const minMaskedLength = 8;
+
+/** Masks the numbers in `text`; unsigned grouped digits only when `maskGrouped` is set. */
+function maskPhoneText(text: string, maskGrouped: boolean): string {
+  // Most logged strings contain no number to mask, and a replace that finds nothing costs
+  // several times more than these tests.
+  if (text.length < minMaskedLength || !maybePhoneLike.test(text)) {
+    return text;
+  }
+
+  // An `exec` loop costs less than `replace` with a function.
+  let masked = "";
+  let end = 0;
+  phoneLike.lastIndex = 0;
+
+  for (let match = phoneLike.exec(text); match !== null; match = phoneLike.exec(text)) {
+    masked += text.slice(end, match.index) + maskMatch(match, maskGrouped);
+    end = match.index + match[0].length;
+  }
+
+  return masked + text.slice(end);
+}
+
+function maskMatch(match: RegExpExecArray, maskGrouped: boolean): string {
+  const [text, sign, signed] = match;
+
+  if (sign !== undefined && signed !== undefined) {
+    return maskSigned(text, sign, signed);
+  }
+
+  const digits = text.replace(/\D/g, "");
+
+  if (maskGrouped && digits.length >= minGroupedDigits && digits.length <= maxGroupedDigits) {
+    return redactPhone(digits);
+  }
+
+  return text.replace(digitRun, (run) => redactPhone(run));
+}
+
+function maskSigned(match: string, sign: string, groups: string): string {
+  // The digits of a `%20` separator are not digits of the number.
+  const digits = groups.replace(/%20|\D/g, "");
+
+  if (digits.length < minSignedDigits) {
+    return match;
+  }
+
+  return sign + redactPhone(`+${digits}`).slice(1);
+}
+
+/**
+ * Masks the phone numbers in a text as {@link redactPhone} does (`+1***0143`), for log
+ * lines. Only ASCII digits count. It masks digits after `+` or `%2B` when there are at
+ * least 7, also grouped as in `+1 (202) 555-0143`, and every run of 8 or more digits. It
+ * also masks 9 to 15 digits without `+` in groups joined by spaces, hyphens or
+ * parentheses, such as `(202) 555-0143`, unless a letter or `_` is next to them. So ids
+ * such as `SM…` SIDs and UUIDs stay readable unless they contain a run of 8 digits.
+ * @example maskPhoneNumbers("from 12025550143 on port 8080") // "from 1***0143 on port 8080"
+ */
+export function maskPhoneNumbers(text: string): string {
+  return maskPhoneText(text, true);
+}
+
+/** Maximum length of a value that {@link quoteRedacted} quotes whole. */
+const maxQuotedLength = 32;
+
+/** Characters that {@link quoteRedacted} keeps of a longer value. */
+const quotedPrefixLength = 16;
+
+/**
+ * Quotes a value from a request, such as a phone number, for an error message, as JSON
+ * text. Digits after `+` and runs of 8 or more digits are masked as
+ * {@link maskPhoneNumbers} masks them. A value longer than 32 characters is cut to its
+ * first 16, followed by its length.
+ *
+ * NOTE: unlike {@link maskPhoneNumbers}, it keeps grouped digits without `+`, such as
+ * `(202) 555-0143`, because the CLI names a number typed by its user with this quote.
+ * Logs pass through {@link maskPhoneNumbers}, which masks them.
+ * @example quoteRedacted("12025550143") // "\"1***0143\""
+ */
+export function quoteRedacted(input: string): string {
+  if (input.length <= maxQuotedLength) {
+    return JSON.stringify(maskPhoneText(input, false));
+  }
+
+  const prefix = maskPhoneText(input.slice(0, quotedPrefixLength), false);
+
+  return `${JSON.stringify(`${prefix}…`)} (${input.length} characters)`;
+}

@@ -1,11 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { pseudonymOf } from "../src/consent/erasure.js";
 import {
+  clampOccurredAt,
   earliestOccurredAt,
   findOccurredAtProblem,
   latestOccurredAt,
   maxClockSkewMs,
   type OccurredAtProblem,
 } from "../src/consent/event-time.js";
+import { findIdentityProblem, isCanonicalIdentity } from "../src/consent/identity.js";
 import {
   compareEventPositions,
   copyConsentEvent,
@@ -18,6 +21,7 @@ import {
   validateConsentEvent,
   validateOutboxClaim,
   validateOutboxRetry,
+  validatePhone,
   validatePhoneList,
   validateWebhookReceipt,
 } from "../src/consent/state.js";
@@ -28,6 +32,7 @@ import {
   isInvalidRequestError,
   isSmsgateError,
 } from "../src/errors.js";
+import { normalizeRecipient, parseSenderIdentity } from "../src/phone/index.js";
 
 const PHONE = "+12025550143";
 const APP = "+12025550100";
@@ -185,6 +190,209 @@ describe("copyConsentEvent", () => {
     expect(copy.occurredAt).toEqual(original.occurredAt);
     expect(copy.recordedAt).toEqual(recordedAt);
     expect(copy.recordedAt).not.toBe(recordedAt);
+  });
+
+  it("clamps a later occurredAt to recordedAt", () => {
+    const recordedAt = new Date("2025-01-15T10:00:00Z");
+    const original = event({ occurredAt: new Date("2025-01-15T10:04:00Z") });
+
+    const copy = copyConsentEvent(original, recordedAt);
+
+    expect(copy.occurredAt).toEqual(recordedAt);
+    expect(copy.occurredAt).not.toBe(recordedAt);
+    expect(original.occurredAt).toEqual(new Date("2025-01-15T10:04:00Z"));
+  });
+
+  it("keeps occurredAt without recordedAt", () => {
+    const occurredAt = new Date(Date.now() + 4 * 60_000);
+
+    const copy = copyConsentEvent(event({ occurredAt }));
+
+    expect(copy.occurredAt).toEqual(occurredAt);
+  });
+});
+
+describe("clampOccurredAt", () => {
+  const now = new Date("2025-06-01T12:00:00.000Z");
+
+  it("keeps an earlier time", () => {
+    const earlier = new Date("2025-06-01T11:59:59.999Z");
+
+    expect(clampOccurredAt(earlier, now)).toBe(earlier);
+  });
+
+  it("keeps the same time", () => {
+    expect(clampOccurredAt(new Date(now.getTime()), now)).toEqual(now);
+  });
+
+  it("returns a copy of now for a later time", () => {
+    const clamped = clampOccurredAt(new Date("2025-06-01T12:04:00.000Z"), now);
+
+    expect(clamped).toEqual(now);
+    expect(clamped).not.toBe(now);
+  });
+});
+
+const SERVICE_SID = "MG0123456789abcdef0123456789ABCDEF";
+const PSEUDONYM = pseudonymOf("unit-test-pseudonym-key-0123456789abcdef", PHONE);
+
+describe("isCanonicalIdentity", () => {
+  const accepted: Array<[string, string]> = [
+    ["E.164 number", "+12025550152"],
+    ["shortest E.164 syntax", "+12"],
+    ["longest E.164 number", "+123456789012345"],
+    ["5-digit short code", "55501"],
+    ["3-digit short code", "123"],
+    ["8-digit short code", "12345678"],
+    ["alphanumeric sender ID", "ACME"],
+    ["sender ID with a space", "ACME Shop"],
+    ["sender ID with punctuation", "A.B-C&D_1"],
+    ["messaging service SID", SERVICE_SID],
+    ["Conversations service SID", "IS00000000000000000000000000000001"],
+    ["account SID", "AC00000000000000000000000000000001"],
+    ["WhatsApp address", "whatsapp:+12025550143"],
+    ["Messenger address", "messenger:1234567890123456"],
+    ["pseudonym", PSEUDONYM],
+  ];
+
+  for (const [name, value] of accepted) {
+    it(`accepts ${name}`, () => {
+      expect(isCanonicalIdentity(value)).toBe(true);
+      expect(findIdentityProblem(value)).toBeUndefined();
+    });
+  }
+
+  const rejected: Array<[string, string, string]> = [
+    ["spaces and hyphens", "+1 202-555-0152", "contains whitespace"],
+    ["national format", "(202) 555-0151", "contains whitespace"],
+    ["hyphens", "202-555-0153", "punctuation between the digits"],
+    ["dots", "202.555.0153", "punctuation between the digits"],
+    ["hyphens after +", "+1-202-555-0156", "after the +"],
+    ["full-width digits", "＋１２０２５５５０１５４", "outside ASCII"],
+    ["Arabic-Indic digits", "+١٢٠٢٥٥٥٠١٥٤", "outside ASCII"],
+    ["an invisible mark", "\u200e+12025550152", "invisible characters"],
+    ["leading space", " +12025550152", "contains whitespace"],
+    ["trailing newline", "+12025550152\n", "contains whitespace"],
+    ["00 prefix", "0012025550155", "international prefix 00"],
+    ["digits without +", "12025550155", "has 11 digits"],
+    ["2 digits", "12", "has 2 digits"],
+    ["0 after +", "+0202555015", "after the +"],
+    ["1 digit after +", "+1", "after the +"],
+    ["16 digits after +", "+1234567890123456", "after the +"],
+    ["letters after +", "+1202555015x", "after the +"],
+    ["tel: URI", "tel:+12025550152", "tel: URI"],
+    ["malformed pseudonym", "erased:abc", "is no pseudonym"],
+    ["double space in a sender ID", "ACME  Shop", "contains whitespace"],
+    ["sender ID of 12 characters", "ACME Shop UK", "is no phone number"],
+    ["SID with 31 hex digits", "MG0123456789abcdef0123456789abcde", "is no phone number"],
+    ["empty string", "", "is no phone number"],
+    ["all senders", "*", "is no phone number"],
+  ];
+
+  for (const [name, value, reason] of rejected) {
+    it(`rejects ${name}`, () => {
+      expect(isCanonicalIdentity(value)).toBe(false);
+      expect(findIdentityProblem(value)).toContain(reason);
+    });
+  }
+
+  it("rejects values that are no strings", () => {
+    for (const value of [undefined, null, 12025550152, ["+12025550152"]]) {
+      expect(isCanonicalIdentity(value)).toBe(false);
+    }
+  });
+
+  it("accepts what the sender parser returns", () => {
+    const inputs = [
+      "+1 202-555-0152",
+      "＋１２０２５５５０１５４",
+      " 55501 ",
+      "ACME  Shop",
+      SERVICE_SID,
+      "whatsapp:+12025550143",
+      "\u200eMessenger:1234567890",
+    ];
+
+    for (const input of inputs) {
+      const { value } = parseSenderIdentity(input, { counterpart: PHONE });
+      expect(isCanonicalIdentity(value), `${input} read as ${value}`).toBe(true);
+    }
+  });
+
+  it("accepts what the recipient parser returns", () => {
+    const inputs = ["(202) 555-0151", "011 44 7400 123456", "+1 202 555 0143 ext. 12", "55501"];
+
+    for (const input of inputs) {
+      const { value } = normalizeRecipient(input, { defaultRegion: "US" });
+      expect(isCanonicalIdentity(value), `${input} read as ${value}`).toBe(true);
+    }
+
+    const prefixed = normalizeRecipient("0012025550155", { internationalPrefix00: true });
+    expect(prefixed.value).toBe("+12025550155");
+    expect(isCanonicalIdentity(prefixed.value)).toBe(true);
+  });
+
+  it("accepts Vonage international digits", () => {
+    const { value } = parseSenderIdentity("12025550152", { internationalDigits: true });
+
+    expect(value).toBe("+12025550152");
+    expect(isCanonicalIdentity(value)).toBe(true);
+  });
+});
+
+describe("validateConsentEvent identities", () => {
+  it("rejects a phone with punctuation", () => {
+    const error = thrown(() => validateConsentEvent(event({ phone: "+1 202-555-0152" })));
+    const message = (error as Error).message;
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("event.phone");
+    expect(message).toContain('received "+1 202-555-0152"');
+    expect(message).toContain("contains whitespace");
+    expect(message).toContain("normalizePhoneNumber()");
+    expect(message).toContain("+12025550152");
+  });
+
+  it("rejects a non-canonical sender", () => {
+    const error = thrown(() => validateConsentEvent(event({ sender: "(202) 555-0100" })));
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("event.sender");
+    expect((error as Error).message).toContain('received "(202) 555-0100"');
+  });
+
+  it("accepts * as sender only", () => {
+    expect(thrown(() => validateConsentEvent(event({ sender: "*" })))).toBeUndefined();
+
+    const error = thrown(() => validateConsentEvent(event({ phone: "*" })));
+
+    expect((error as InvalidConsentEventError).field).toBe("event.phone");
+  });
+
+  it("accepts every canonical kind", () => {
+    const identities = ["55501", "ACME", SERVICE_SID, "whatsapp:+12025550143", PSEUDONYM];
+
+    for (const identity of identities) {
+      const asPhone = thrown(() => validateConsentEvent(event({ phone: identity })));
+      const asSender = thrown(() => validateConsentEvent(event({ sender: identity })));
+
+      expect(asPhone, identity).toBeUndefined();
+      expect(asSender, identity).toBeUndefined();
+    }
+  });
+
+  it("names the event of a receipt", () => {
+    const receipt = {
+      id: "twilio:AC1:SM1",
+      provider: "twilio",
+      events: [event(), event({ id: "e2", phone: "0012025550155" })],
+      outbox: [],
+      receivedAt: new Date(),
+    };
+
+    const error = thrown(() => validateWebhookReceipt(receipt));
+
+    expect((error as InvalidConsentEventError).field).toBe("receipt.events[1].phone");
   });
 });
 
@@ -362,11 +570,45 @@ describe("store arguments", () => {
     expect(isInvalidRequestError(thrown(() => resolveScope("")))).toBe(true);
   });
 
+  it("resolveScope rejects a non-canonical sender", () => {
+    const error = thrown(() => resolveScope("+1 202-555-0100"));
+
+    expect(argumentOf(error)).toBe("scope");
+    expect((error as Error).message).toContain('received "+1 202-555-0100"');
+    expect(resolveScope("*")).toBe("*");
+    expect(resolveScope(SERVICE_SID)).toBe(SERVICE_SID);
+  });
+
   it("validatePhoneList names the entry", () => {
     const error = thrown(() => validatePhoneList([PHONE, ""]));
 
     expect(argumentOf(error)).toBe("phones[1]");
     expect(isInvalidRequestError(thrown(() => validatePhoneList(PHONE)))).toBe(true);
+  });
+
+  it("validatePhoneList rejects a non-canonical entry", () => {
+    const error = thrown(() => validatePhoneList([PHONE, "55501", "(202) 555-0151"]));
+    const message = (error as Error).message;
+
+    expect(argumentOf(error)).toBe("phones[2]");
+    expect(message).toContain('received "(202) 555-0151"');
+    expect(message).toContain("normalizePhoneNumber()");
+  });
+
+  it("validatePhone rejects non-canonical forms", () => {
+    const forms = ["+1 202-555-0152", "＋１２０２５５５０１５４", "0012025550155", "202-555-0151"];
+
+    for (const form of forms) {
+      const error = thrown(() => validatePhone(form));
+
+      expect(argumentOf(error), form).toBe("phone");
+      expect((error as Error).message, form).toContain(JSON.stringify(form));
+    }
+  });
+
+  it("validatePhone names its argument", () => {
+    expect(argumentOf(thrown(() => validatePhone("ACME  Shop", "sender")))).toBe("sender");
+    expect(thrown(() => validatePhone(PSEUDONYM))).toBeUndefined();
   });
 
   it("outbox claim needs positive integers", () => {

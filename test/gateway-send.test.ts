@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { MemoryOptOutStore } from "../src/consent/memory.js";
 import type { ConsentEvent } from "../src/consent/types.js";
 import {
+  type InvalidPhoneNumberError,
   isConsentCheckError,
   isInvalidPhoneNumberError,
   isInvalidRequestError,
@@ -9,7 +10,7 @@ import {
   isRecipientOptedOutError,
 } from "../src/errors.js";
 import { Gateway } from "../src/gateway/gateway.js";
-import type { GatewayOptions } from "../src/gateway/types.js";
+import type { GatewayOptions, SendRequest } from "../src/gateway/types.js";
 import { FakeProvider, fakeRefusal } from "../src/testing/fake-provider.js";
 import { rejection } from "./support/rejection.js";
 import { controllableStore } from "./support/stores.js";
@@ -83,7 +84,8 @@ describe("Gateway.send guard", () => {
     const error = await rejection(gateway.send({ to: "81234567", body: "hi" }));
 
     expect(isInvalidPhoneNumberError(error)).toBe(true);
-    expect((error as Error).message).toContain("81234567");
+    expect((error as InvalidPhoneNumberError).input).toBe("81234567");
+    expect((error as Error).message).toContain('"8***4567"');
     expect(provider.sent).toHaveLength(0);
   });
 
@@ -116,6 +118,89 @@ describe("Gateway.send guard", () => {
     const error = await rejection(gateway.send({ to: "+12025550143", body: "" }));
 
     expect(isInvalidRequestError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      "`body` is empty; pass the message text, or media URLs for a message without text",
+    );
+  });
+
+  it("names fields of the wrong type", async () => {
+    const { gateway, provider } = setup();
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [
+        { to: 12025550143, body: "hi" },
+        "`to` must be a string (received number); pass the recipient's phone number",
+      ],
+      [
+        { to: "+12025550143", body: 5 },
+        "`body` must be a string (received number); pass the message text",
+      ],
+      [
+        { to: null, body: "hi" },
+        "`to` must be a string (received null); pass the recipient's phone number",
+      ],
+      [
+        { to: "+12025550143", body: ["hi"] },
+        "`body` must be a string (received array); pass the message text",
+      ],
+      [
+        { to: "+12025550143", body: "hi", from: 12025550100 },
+        "`from` must be a string (received number); omit it to use the provider's default sender",
+      ],
+      [
+        { to: "+12025550143", body: "hi", provider: {} },
+        "`provider` must be a string (received object); omit it to use the first provider",
+      ],
+      [
+        { to: "+12025550143", body: "hi", mediaUrls: "https://example.com/a.png" },
+        "`mediaUrls` must be an array of http or https URLs (received string)",
+      ],
+    ];
+
+    for (const [request, message] of cases) {
+      const error = await rejection(gateway.send(request as unknown as SendRequest));
+
+      expect(isInvalidRequestError(error), message).toBe(true);
+      expect((error as Error).message).toBe(message);
+    }
+
+    expect(provider.sent).toHaveLength(0);
+  });
+
+  it("names missing and empty fields", async () => {
+    const { gateway, provider } = setup();
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ body: "hi" }, "`to` is missing; pass the recipient's phone number"],
+      [{ to: "  ", body: "hi" }, "`to` is empty; pass the recipient's phone number"],
+      [{ to: "+12025550143" }, "`body` is missing; pass the message text"],
+      [
+        { to: "+12025550143", body: "hi", from: "" },
+        "`from` is empty; omit it to use the provider's default sender",
+      ],
+      [
+        { to: "+12025550143", body: "hi", provider: " " },
+        "`provider` is empty; omit it to use the first provider",
+      ],
+    ];
+
+    for (const [request, message] of cases) {
+      const error = await rejection(gateway.send(request as unknown as SendRequest));
+
+      expect(isInvalidRequestError(error), message).toBe(true);
+      expect((error as Error).message).toBe(message);
+    }
+
+    expect(provider.sent).toHaveLength(0);
+  });
+
+  it("rejects a request that is no object", async () => {
+    const { gateway } = setup();
+
+    const error = await rejection(gateway.send("+12025550143" as unknown as SendRequest));
+
+    expect(isInvalidRequestError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      "send() needs an object with `to` and `body` (received string)",
+    );
   });
 
   it("rejects an unknown provider name", async () => {

@@ -69,7 +69,7 @@ describe("SqliteOptOutStore on disk", () => {
   let file: string;
   const opened: Array<{ close: () => unknown }> = [];
 
-  function open(options: { busyTimeoutMs?: number; readonly?: boolean } = {}) {
+  function open(options: { busyTimeoutMs?: number; readonly?: boolean; create?: boolean } = {}) {
     const store = openSqliteStore({ path: file, ...options });
     opened.push(store);
     return store;
@@ -408,6 +408,48 @@ describe("SqliteOptOutStore on disk", () => {
     expect(fs.existsSync(file)).toBe(false);
   });
 
+  it("create false rejects a missing file", () => {
+    file = path.join(directory, "missing", "consent.db");
+
+    const error = catchSync(() => open({ create: false }));
+
+    expect(isStoreError(error)).toBe(true);
+    expect((error as Error).message).toBe(
+      `Cannot open the SQLite store ${file}: no database file exists there. Check the ` +
+        "path, or open the store once with create: true to create it.",
+    );
+    expect(fs.existsSync(path.join(directory, "missing"))).toBe(false);
+  });
+
+  it("create false opens an existing file", async () => {
+    await open().record(stopEvent("+12025550143"));
+
+    const store = open({ create: false });
+
+    expect(await store.isOptedOut("+12025550143")).toBe(true);
+  });
+
+  it("creates a new file with mode 0600", async () => {
+    const store = open();
+    await store.record(stopEvent("+12025550143"));
+
+    // SQLite gives the WAL and shared-memory files the mode of the database file.
+    for (const name of [file, `${file}-wal`, `${file}-shm`]) {
+      expect(fs.statSync(name).mode & 0o777, name).toBe(0o600);
+    }
+  });
+
+  it("keeps the mode of an existing file", async () => {
+    await open().close();
+    fs.chmodSync(file, 0o640);
+
+    const store = open();
+    await store.record(stopEvent("+12025550143"));
+
+    expect(fs.statSync(file).mode & 0o777).toBe(0o640);
+    expect(fs.statSync(`${file}-wal`).mode & 0o777).toBe(0o640);
+  });
+
   it("invalid event rejects before writing", async () => {
     const store = open();
     const event = { ...stopEvent("+12025550143"), id: "" };
@@ -437,6 +479,7 @@ describe("openSqliteStore options", () => {
     ["busyTimeoutMs", { path: "x.db", busyTimeoutMs: -1 }],
     ["busyTimeoutMs", { path: "x.db", busyTimeoutMs: 2.5 }],
     ["readonly", { path: "x.db", readonly: "yes" }],
+    ["create", { path: "x.db", create: "no" }],
     ["busyTimeout", { path: "x.db", busyTimeout: 100 }],
     ["options", undefined],
   ];

@@ -1,5 +1,6 @@
 import {
   isWebhookParseError,
+  quoteRedacted,
   WebhookParseError,
   WebhookVerificationError,
 } from "../../src/errors.js";
@@ -277,7 +278,7 @@ function readPart(fields: VonageFields): MessagePart | undefined {
 }
 
 function quoteField(value: string | undefined): string {
-  return value === undefined ? "(missing)" : JSON.stringify(value);
+  return value === undefined ? "(missing)" : quoteRedacted(value);
 }
 
 function readDeliveryReceipt(fields: VonageFields, receivedAt: Date): DeliveryReport {
@@ -376,7 +377,7 @@ function checkSmsChannel(fields: VonageFields, payloadName: string): void {
 
   if (channel !== undefined && channel.toLowerCase() !== "sms") {
     throw new WebhookParseError(
-      `Vonage ${payloadName} is on channel ${JSON.stringify(channel)}, but only sms is ` +
+      `Vonage ${payloadName} is on channel ${quoteRedacted(channel)}, but only sms is ` +
         "supported, so point other channels' webhooks elsewhere",
     );
   }

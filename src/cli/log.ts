@@ -4,7 +4,8 @@
  */
 
 import pino from "pino";
-import { redactPhone } from "../errors.js";
+import { maskPhoneNumbers } from "../errors.js";
+import { setOwnProperty } from "../own-property.js";
 
 /** Destination of log lines: anything with `write(text)`, such as `process.stdout`. */
 export interface LogDestination {
@@ -71,20 +72,7 @@ export interface CreateLoggerOptions {
   level?: pino.LevelWithSilent | undefined;
 }
 
-// E.164 numbers, also percent-encoded as they appear in form bodies and query strings.
-const phonePattern = /(\+|%2B)([1-9]\d{6,14})(?!\d)/gi;
-
-/** Masks every E.164 number in a text, keeping `+1***0143` as {@link redactPhone} does. */
-export function maskPhoneNumbers(text: string): string {
-  // Every match starts with `+` or `%`, and most logged strings contain neither.
-  if (!text.includes("+") && !text.includes("%")) {
-    return text;
-  }
-
-  return text.replace(phonePattern, (_match, plus: string, digits: string) => {
-    return plus + redactPhone(`+${digits}`).slice(1);
-  });
-}
+export { maskPhoneNumbers };
 
 // Keys whose values are never written: `authToken`, `forwardSecret`, `x-twilio-signature`,
 // `authorization`, a request or message `body`, the `rawPacket` (request bytes) of an error
@@ -100,6 +88,11 @@ function scrub(value: unknown, depth = 0): unknown {
     return maskPhoneNumbers(value);
   }
 
+  // Numbers, booleans and the other primitives are written as they are.
+  if (typeof value !== "object" || value === null) {
+    return value;
+  }
+
   if (value instanceof Error) {
     return scrubError(value);
   }
@@ -109,7 +102,7 @@ function scrub(value: unknown, depth = 0): unknown {
     return `[${value.byteLength} bytes]`;
   }
 
-  if (typeof value !== "object" || value === null || value instanceof Date) {
+  if (value instanceof Date) {
     return value;
   }
 
@@ -121,10 +114,16 @@ function scrub(value: unknown, depth = 0): unknown {
     return value.map((item) => scrub(item, depth + 1));
   }
 
-  const copy: Record<string, unknown> = {};
-  const object = value as Record<string, unknown>;
-  for (const key of Object.keys(object)) {
-    copy[key] = isSecretKey(key) ? "[redacted]" : scrub(object[key], depth + 1);
+  // A spread copies the object several times faster than adding its keys one by one, and
+  // most values stay as they are.
+  const copy: Record<string, unknown> = { ...value };
+  for (const key of Object.keys(copy)) {
+    const item = copy[key];
+    const scrubbed = isSecretKey(key) ? "[redacted]" : scrub(item, depth + 1);
+
+    if (scrubbed !== item) {
+      setOwnProperty(copy, key, scrubbed);
+    }
   }
 
   return copy;
@@ -149,13 +148,51 @@ function isSecretKey(key: string): boolean {
   return secret;
 }
 
-/** Serializes an error with pino's standard serializer, then scrubs the result. */
+/**
+ * Serializes an error with pino's standard serializer, then scrubs the result. The message
+ * is rebuilt by {@link messageWithCauses}.
+ */
 function scrubError(error: unknown): unknown {
   if (!(error instanceof Error)) {
     return scrub(error);
   }
 
-  return scrub({ ...pino.stdSerializers.err(error) });
+  return scrub({ ...pino.stdSerializers.err(error), message: messageWithCauses(error) });
+}
+
+/** Maximum causes followed from one error, so that a cycle or a long chain ends. */
+const maxCauses = 8;
+
+/**
+ * Joins the message of an error and those of its causes with `: `, as pino's serializer
+ * does, but leaves out a cause's message that the text already contains. Errors such as
+ * `WebhookParseError` quote the message of their cause, which pino would write twice.
+ */
+function messageWithCauses(error: Error): string {
+  let message = error.message;
+  let cause = error.cause;
+  const seen = new Set<unknown>([error]);
+
+  while (isErrorLike(cause) && !seen.has(cause) && seen.size <= maxCauses) {
+    seen.add(cause);
+
+    if (cause.message !== "" && !message.includes(cause.message)) {
+      message = message === "" ? cause.message : `${message}: ${cause.message}`;
+    }
+
+    cause = (cause as { cause?: unknown }).cause;
+  }
+
+  return message;
+}
+
+/** Checks for what pino's serializer treats as an error: an object with a string message. */
+function isErrorLike(value: unknown): value is { message: string } {
+  return (
+    typeof value === "object" &&
+    value !== null &&
+    typeof (value as { message?: unknown }).message === "string"
+  );
 }
 
 let lastTime = { ms: Number.NaN, field: "" };

@@ -2,6 +2,9 @@
  * The range of `occurredAt` that stores and `optout import` accept. The newest event of a
  * number decides its state, so an event dated in the future would outvote every real event
  * until that time has passed, and one dated before SMS existed would lose to any other.
+ * Stores therefore reject a time more than {@link maxClockSkewMs} ahead of their clock, and
+ * record a later time within that limit as the time of recording (see
+ * {@link clampOccurredAt}).
  */
 
 /**
@@ -38,4 +41,13 @@ export function findOccurredAtProblem(time: Date, now: Date): OccurredAtProblem 
   }
 
   return undefined;
+}
+
+/**
+ * Returns the `occurredAt` a store records for an event it records at `now`: the event's
+ * own time, or `now` when that time is later. An event dated within the clock skew allowed
+ * ahead then never outvotes an event recorded after it.
+ */
+export function clampOccurredAt(occurredAt: Date, now: Date): Date {
+  return occurredAt.getTime() > now.getTime() ? new Date(now.getTime()) : occurredAt;
 }

@@ -342,6 +342,7 @@ export class MemoryOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertOpen("forget");
     validateErasure(phone, pseudonym);
+    validatePhone(phone);
 
     const moved = this.#eventsByPhone.get(phone) ?? [];
     const kept = this.#eventsByPhone.get(pseudonym) ?? [];

@@ -10,11 +10,13 @@
 
 import { InvalidConsentEventError, InvalidRequestError } from "../errors.js";
 import {
+  clampOccurredAt,
   earliestOccurredAt,
   findOccurredAtProblem,
   latestOccurredAt,
   maxClockSkewMs,
 } from "./event-time.js";
+import { findIdentityProblem, isCanonicalIdentity } from "./identity.js";
 import type {
   ConsentAction,
   ConsentEvent,
@@ -125,16 +127,21 @@ export function deriveConsentState(
 
 /**
  * Copies an event: the Dates are new objects and fields that are `undefined` are left out.
- * When `recordedAt` is given it replaces the event's own.
+ *
+ * A store passes the time of recording as `recordedAt` when it copies an event to write it.
+ * That time replaces the event's own `recordedAt`, and an `occurredAt` after it becomes
+ * that time, so that an event dated ahead of the clock cannot outvote one recorded later.
  */
 export function copyConsentEvent(event: ConsentEvent, recordedAt?: Date): ConsentEvent {
+  const occurredAt =
+    recordedAt === undefined ? event.occurredAt : clampOccurredAt(event.occurredAt, recordedAt);
   const copy: ConsentEvent = {
     id: event.id,
     phone: event.phone,
     action: event.action,
     sender: event.sender,
     source: event.source,
-    occurredAt: new Date(event.occurredAt.getTime()),
+    occurredAt: new Date(occurredAt.getTime()),
   };
 
   for (const field of optionalEventFields) {
@@ -187,6 +194,35 @@ function requireEventString(record: Record<string, unknown>, path: string, key: 
   }
 }
 
+/** Builds the message for an identity that is not in canonical form. */
+function describeIdentityProblem(value: string, problem: string): string {
+  return (
+    `must be a consent identity in canonical form (received ${describeValue(value)}, which ` +
+    `${problem}). Normalise a phone number with normalizePhoneNumber() and pass its e164 ` +
+    "value, such as +12025550152"
+  );
+}
+
+/** Checks a string field that contains a consent identity, or `*` when `allowAll` is set. */
+function requireEventIdentity(
+  record: Record<string, unknown>,
+  path: string,
+  key: "phone" | "sender",
+  allowAll: boolean,
+): void {
+  requireEventString(record, path, key);
+  const value = record[key] as string;
+
+  if (allowAll && value === ALL_SENDERS) {
+    return;
+  }
+
+  const problem = findIdentityProblem(value);
+  if (problem !== undefined) {
+    throw new InvalidConsentEventError(`${path}.${key}`, describeIdentityProblem(value, problem));
+  }
+}
+
 function requireOneOf(
   record: Record<string, unknown>,
   path: string,
@@ -204,8 +240,10 @@ function requireOneOf(
 }
 
 /**
- * Checks an event before a store writes it. Besides the types of its fields, `occurredAt`
- * must lie between 1990-01-01 and 5 minutes after this machine's clock, because the newest
+ * Checks an event before a store writes it. Besides the types of its fields, `phone` must
+ * be a canonical identity (see `isCanonicalIdentity`) and `sender` one or `*`, because
+ * the send guard reads the consent of a number under its E.164 form only. `occurredAt` must
+ * lie between 1990-01-01 and 5 minutes after this machine's clock, because the newest
  * event decides and a future one would outvote every real event until its time.
  *
  * @throws {InvalidConsentEventError} naming the first invalid field.
@@ -223,8 +261,8 @@ export function validateConsentEvent(
 
   const record = value as Record<string, unknown>;
   requireEventString(record, path, "id");
-  requireEventString(record, path, "phone");
-  requireEventString(record, path, "sender");
+  requireEventIdentity(record, path, "phone", false);
+  requireEventIdentity(record, path, "sender", true);
   requireOneOf(record, path, "action", consentActions);
   requireOneOf(record, path, "source", consentSources);
 
@@ -395,12 +433,24 @@ function validateStatusUpdates(value: unknown): void {
   });
 }
 
-/** Checks a phone argument of a read. */
-export function validatePhone(value: unknown, argument = "phone"): asserts value is string {
+function requireArgumentIdentity(value: unknown, argument: string): asserts value is string {
   requireArgumentString(value, argument);
+  const problem = findIdentityProblem(value);
+
+  if (problem !== undefined) {
+    throw invalidArgument(argument, describeIdentityProblem(value, problem));
+  }
 }
 
-/** Checks the phones of a bulk read: an array of non-empty strings. */
+/**
+ * Checks a phone argument of a read: a canonical identity (see `isCanonicalIdentity`),
+ * because the store keeps every event under that form only.
+ */
+export function validatePhone(value: unknown, argument = "phone"): asserts value is string {
+  requireArgumentIdentity(value, argument);
+}
+
+/** Checks the phones of a bulk read: an array of canonical identities. */
 export function validatePhoneList(value: unknown): asserts value is readonly string[] {
   if (!Array.isArray(value)) {
     throw invalidArgument("phones", "must be an array of phone strings");
@@ -408,19 +458,19 @@ export function validatePhoneList(value: unknown): asserts value is readonly str
 
   value.forEach((phone, index) => {
     // The argument name is built only for a bad element, because a list can hold millions.
-    if (!isNonEmptyString(phone)) {
-      requireArgumentString(phone, `phones[${index}]`);
+    if (!isCanonicalIdentity(phone)) {
+      requireArgumentIdentity(phone, `phones[${index}]`);
     }
   });
 }
 
-/** Returns the scope to read: `*` when none is given, else the non-empty sender given. */
+/** Returns the scope to read: `*` when none is given, else the sender, a canonical identity. */
 export function resolveScope(scope: unknown): string {
-  if (scope === undefined) {
+  if (scope === undefined || scope === ALL_SENDERS) {
     return ALL_SENDERS;
   }
 
-  requireArgumentString(scope, "scope");
+  requireArgumentIdentity(scope, "scope");
   return scope;
 }
 

@@ -17,12 +17,16 @@ export const ALL_SENDERS = "*";
 export interface ConsentEvent {
   /** Idempotency key: recording the same id twice stores one event. */
   id: string;
-  /** The person: an E.164 number, or a short code exactly as received. */
+  /**
+   * The person, in the canonical form that `validateConsentEvent` checks: an E.164 number
+   * (`+12025550143`), a short code, an erasure pseudonym, or a channel address or sender ID
+   * as the provider sent it. Never another spelling of a number, such as `+1 202-555-0143`.
+   */
   phone: string;
   action: ConsentAction;
   /**
    * The sender the person replied to or was refused by (messaging service id, else the
-   * sending number), or `*` for every sender.
+   * sending number), in the same canonical form as `phone`, or `*` for every sender.
    */
   sender: string;
   source: ConsentSource;
@@ -40,7 +44,10 @@ export interface ConsentEvent {
   note?: string | undefined;
   /**
    * When the change happened: the provider's event time when the webhook carries one,
-   * else the time it was received. Current state follows this time.
+   * else the time it was received. Current state follows this time. A store records a
+   * time after its clock (at most 5 minutes after, or it rejects the event) as the time of
+   * recording, so an event dated ahead never outvotes one recorded later. The stored and
+   * returned event carries that time.
    */
   occurredAt: Date;
   /** Set by the store: when the event was committed. */
@@ -151,12 +158,16 @@ export interface CommitResult {
 /**
  * The consent store contract. Implementations must make `record` and `commitWebhook`
  * idempotent and atomic, and must reject with a `StoreError` when the backend fails.
+ * Reads reject a phone or scope that is not a canonical identity, such as
+ * `+1 202-555-0143`, with an `InvalidRequestError`, because no event is stored under it.
  */
 export interface OptOutStore {
   /**
    * Appends an event unless one with the same id exists. Rejects with an
    * `InvalidConsentEventError` and writes nothing when `validateConsentEvent` rejects the
-   * event, such as one whose `occurredAt` is more than 5 minutes ahead of the clock.
+   * event, such as one whose `phone` is not in canonical form or whose `occurredAt` is more
+   * than 5 minutes ahead of the clock. An `occurredAt` after the clock but within those 5
+   * minutes is recorded as the time of recording.
    */
   record(event: ConsentEvent): Promise<RecordResult>;
 

@@ -106,28 +106,90 @@ function refusalEvent(prepared: PreparedSend, providerCode: string | undefined):
   };
 }
 
-function validateRequest(request: SendRequest): void {
-  if (typeof request !== "object" || request === null) {
-    throw new InvalidRequestError("send() needs an object with `to` and `body`");
+/** Names the type of a value for messages: `number`, `null`, `array`, `object`. */
+function describeType(value: unknown): string {
+  if (value === null) {
+    return "null";
   }
 
-  if (typeof request.to !== "string" || request.to.trim() === "") {
-    throw new InvalidRequestError("`to` is missing; pass the recipient's phone number");
+  return Array.isArray(value) ? "array" : typeof value;
+}
+
+/**
+ * Checks that a field is a string, naming the field and the type it received. Callers in
+ * JavaScript, or with data from JSON, can pass any value.
+ */
+function requireStringField(request: SendRequest, field: keyof SendRequest, hint: string): string {
+  const value: unknown = request[field];
+
+  if (value === undefined) {
+    throw new InvalidRequestError(`\`${field}\` is missing; ${hint}`);
   }
 
-  const hasMedia = Array.isArray(request.mediaUrls) && request.mediaUrls.length > 0;
-
-  if (typeof request.body !== "string" || (request.body === "" && !hasMedia)) {
-    throw new InvalidRequestError("`body` is missing or empty; pass the message text");
-  }
-
-  if (request.body.length > maxBodyLength) {
+  if (typeof value !== "string") {
     throw new InvalidRequestError(
-      `\`body\` has ${request.body.length} characters; the maximum is ${maxBodyLength}`,
+      `\`${field}\` must be a string (received ${describeType(value)}); ${hint}`,
     );
   }
 
+  return value;
+}
+
+function validateRequest(request: SendRequest): void {
+  if (typeof request !== "object" || request === null) {
+    throw new InvalidRequestError(
+      `send() needs an object with \`to\` and \`body\` (received ${describeType(request)})`,
+    );
+  }
+
+  const recipientHint = "pass the recipient's phone number";
+  const to = requireStringField(request, "to", recipientHint);
+
+  if (to.trim() === "") {
+    throw new InvalidRequestError(`\`to\` is empty; ${recipientHint}`);
+  }
+
+  const hasMedia = Array.isArray(request.mediaUrls) && request.mediaUrls.length > 0;
+  const body = requireStringField(request, "body", "pass the message text");
+
+  if (body === "" && !hasMedia) {
+    throw new InvalidRequestError(
+      "`body` is empty; pass the message text, or media URLs for a message without text",
+    );
+  }
+
+  if (body.length > maxBodyLength) {
+    throw new InvalidRequestError(
+      `\`body\` has ${body.length} characters; the maximum is ${maxBodyLength}`,
+    );
+  }
+
+  validateOptionalFields(request);
   validateMediaUrls(request.mediaUrls);
+}
+
+/** Checks `from` and `provider`, which may be absent (the defaults then apply) but not blank. */
+function validateOptionalFields(request: SendRequest): void {
+  const defaults = { from: "the provider's default sender", provider: "the first provider" };
+
+  for (const field of ["from", "provider"] as const) {
+    const value: unknown = request[field];
+    const hint = `omit it to use ${defaults[field]}`;
+
+    if (value === undefined) {
+      continue;
+    }
+
+    if (typeof value !== "string") {
+      throw new InvalidRequestError(
+        `\`${field}\` must be a string (received ${describeType(value)}); ${hint}`,
+      );
+    }
+
+    if (value.trim() === "") {
+      throw new InvalidRequestError(`\`${field}\` is empty; ${hint}`);
+    }
+  }
 }
 
 /** Providers fetch media themselves, so only public http and https URLs make sense. */
@@ -137,7 +199,9 @@ function validateMediaUrls(mediaUrls: SendRequest["mediaUrls"]): void {
   }
 
   if (!Array.isArray(mediaUrls)) {
-    throw new InvalidRequestError("`mediaUrls` must be an array of http or https URLs");
+    throw new InvalidRequestError(
+      `\`mediaUrls\` must be an array of http or https URLs (received ${describeType(mediaUrls)})`,
+    );
   }
 
   for (const url of mediaUrls) {

@@ -5,6 +5,7 @@
 
 import { isAscii } from "node:buffer";
 import { WebhookParseError } from "../errors.js";
+import { setOwnProperty } from "../own-property.js";
 
 /** One form field: name and value, both decoded. */
 export type FormPair = [name: string, value: string];
@@ -105,33 +106,15 @@ export function formFieldsToRecord(
     const existing = Object.hasOwn(fields, name) ? fields[name] : undefined;
 
     if (existing === undefined) {
-      setField(fields, name, value);
+      setOwnProperty(fields, name, value);
     } else if (Array.isArray(existing)) {
       existing.push(value);
     } else {
-      setField(fields, name, [existing, value]);
+      setOwnProperty(fields, name, [existing, value]);
     }
   }
 
   return fields;
-}
-
-// Assigning `__proto__` would set the prototype, so that name is defined as an own property.
-function setField(
-  fields: Record<string, string | string[]>,
-  name: string,
-  value: string | string[],
-): void {
-  if (name === "__proto__") {
-    Object.defineProperty(fields, name, {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
-  } else {
-    fields[name] = value;
-  }
 }
 
 /**

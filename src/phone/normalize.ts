@@ -6,8 +6,9 @@ import {
   parsePhoneNumberWithError,
 } from "libphonenumber-js/max";
 import maxMetadata from "libphonenumber-js/max/metadata";
-import { ConfigError, InvalidPhoneNumberError } from "../errors.js";
+import { ConfigError, redactPhone } from "../errors.js";
 import { readExactE164 } from "./e164.js";
+import { invalidPhoneNumber } from "./invalid.js";
 import { cleanPhoneText, describeInput, textProblem } from "./text.js";
 
 export type { CountryCode } from "libphonenumber-js/max";
@@ -59,7 +60,7 @@ export function isE164(value: string): boolean {
  * `options.defaultRegion` only: in its national format or after its international prefix.
  *
  * @throws InvalidPhoneNumberError when the input is not a valid number. The message names
- *   the input and what to change.
+ *   the input, masked by `quoteRedacted`, and what to change.
  * @throws ConfigError when `defaultRegion` is not a supported ISO 3166-1 alpha-2 code.
  * @example normalizePhoneNumber("(202) 555-0143 x12", { defaultRegion: "US" })
  *   // { e164: "+12025550143", extension: "12", country: "US" }
@@ -103,14 +104,14 @@ export function normalizeInternationalDigits(input: string): PhoneNumber {
   const digits = text.startsWith("+") ? text.slice(1) : text;
 
   if (!/^\d+$/.test(digits)) {
-    throw new InvalidPhoneNumberError(
+    throw invalidPhoneNumber(
       input,
       "expected only the digits of an international number, country code first (12025550143)",
     );
   }
 
   if (digits.startsWith("0")) {
-    throw new InvalidPhoneNumberError(
+    throw invalidPhoneNumber(
       input,
       "an international number starts with its country code, not 0; is it in national format?",
     );
@@ -128,12 +129,12 @@ export function cleanInput(input: unknown): string {
 
   const problem = textProblem(input);
   if (problem) {
-    throw new InvalidPhoneNumberError(describeInput(input), problem);
+    throw invalidPhoneNumber(describeInput(input), problem);
   }
 
   const text = cleanPhoneText(input as string);
   if (text === "") {
-    throw new InvalidPhoneNumberError(input as string, "empty");
+    throw invalidPhoneNumber(input as string, "empty");
   }
 
   return text;
@@ -157,11 +158,11 @@ function parseValid(input: string, text: string, region: CountryCode | undefined
     // `extract: false`: the whole text must be the number, not merely contain one.
     parsed = parsePhoneNumberWithError(text, { defaultCountry: region, extract: false });
   } catch (error) {
-    throw new InvalidPhoneNumberError(input, parseFailure(error, text, region), { cause: error });
+    throw invalidPhoneNumber(input, parseFailure(error, text, region), { cause: error });
   }
 
   if (!parsed.isValid()) {
-    throw new InvalidPhoneNumberError(input, invalidNumber(parsed, text, region));
+    throw invalidPhoneNumber(input, invalidNumber(parsed, text, region));
   }
 
   const result: PhoneNumber = { e164: parsed.number };
@@ -217,7 +218,7 @@ function missingCountry(text: string, region: CountryCode | undefined): string {
 }
 
 function invalidNumber(parsed: LibPhoneNumber, text: string, region: CountryCode | undefined) {
-  const read = `read as ${parsed.number}, which is not a valid number`;
+  const read = `read as ${redactPhone(parsed.number)}, which is not a valid number`;
 
   if (!region || text.startsWith("+")) {
     return read;

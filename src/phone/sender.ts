@@ -1,5 +1,6 @@
 import { InvalidPhoneNumberError } from "../errors.js";
 import type { SenderIdentity } from "../provider.js";
+import { invalidPhoneNumber } from "./invalid.js";
 import {
   type CountryCode,
   checkRegion,
@@ -106,7 +107,7 @@ export function parseSenderIdentity(input: string, options: SenderOptions = {}):
   }
 
   if (!/\d/.test(text)) {
-    throw new InvalidPhoneNumberError(input, notSender);
+    throw invalidPhoneNumber(input, notSender);
   }
 
   if (options.internationalDigits && /^\d+$/.test(text)) {
@@ -137,7 +138,7 @@ export function normalizeRecipient(input: string, options: NormalizeOptions = {}
 
   const kind = text.startsWith("+") ? undefined : nonPhoneKind(text);
   if (kind) {
-    throw new InvalidPhoneNumberError(input, notRecipient[kind]);
+    throw invalidPhoneNumber(input, notRecipient[kind]);
   }
 
   const region = checkRegion(options.defaultRegion);
@@ -177,7 +178,7 @@ function nonPhoneKind(text: string): NonPhoneKind | undefined {
 function nationalOrShortCode(input: string, text: string, options: NormalizeOptions): Recipient {
   if (!options.defaultRegion) {
     if (text.length > maxShortCodeWithoutRegion) {
-      throw new InvalidPhoneNumberError(input, ambiguousDigits);
+      throw invalidPhoneNumber(input, ambiguousDigits);
     }
 
     return { value: text, kind: "shortcode" };

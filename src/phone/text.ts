@@ -74,7 +74,7 @@ export function textProblem(input: unknown): string | undefined {
   }
 
   if (input.length > maxPhoneInputLength) {
-    return `too long (${input.length} characters, at most ${maxPhoneInputLength} are accepted)`;
+    return `too long: at most ${maxPhoneInputLength} characters are accepted`;
   }
 
   return undefined;

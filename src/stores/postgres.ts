@@ -110,12 +110,13 @@ function targetOfPool(pool: Pool): ConnectionTarget | undefined {
   }
 }
 
-function snapshotReceipt(receipt: WebhookReceipt): ReceiptSnapshot {
+/** Copies a receipt to write, with its events as recorded at `recordedAt`. */
+function snapshotReceipt(receipt: WebhookReceipt, recordedAt: Date): ReceiptSnapshot {
   return {
     id: receipt.id,
     provider: receipt.provider,
     receivedAt: new Date(receipt.receivedAt.getTime()),
-    events: receipt.events.map((event) => copyConsentEvent(event)),
+    events: receipt.events.map((event) => copyConsentEvent(event, recordedAt)),
     outbox: receipt.outbox.map(({ id, type, payload }) => ({ id, type, payload })),
     completesPartGroup: receipt.completesPartGroup,
     statuses: (receipt.statuses ?? []).map((update) => ({
@@ -197,7 +198,7 @@ export class PostgresOptOutStore
   async record(event: ConsentEvent): Promise<RecordResult> {
     this.#assertOpen("record");
     validateConsentEvent(event);
-    const snapshot = copyConsentEvent(event);
+    const snapshot = copyConsentEvent(event, new Date());
 
     const recorded = await this.#run("record", () => this.#queries.recordEvent(snapshot));
     return { recorded };
@@ -293,7 +294,7 @@ export class PostgresOptOutStore
   async commitWebhook(receipt: WebhookReceipt): Promise<CommitResult> {
     this.#assertOpen("commitWebhook");
     validateWebhookReceipt(receipt);
-    const snapshot = snapshotReceipt(receipt);
+    const snapshot = snapshotReceipt(receipt, new Date());
 
     const nonce = receipt.nonce && { ...receipt.nonce };
 
@@ -366,6 +367,7 @@ export class PostgresOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertOpen("forget");
     validateErasure(phone, pseudonym);
+    validatePhone(phone);
     const needle = numberNeedle(phone);
 
     const events = await this.#run("forget", () =>

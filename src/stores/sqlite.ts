@@ -145,7 +145,7 @@ export class SqliteOptOutStore
   async record(event: ConsentEvent): Promise<RecordResult> {
     this.#assertWritable("record");
     validateConsentEvent(event);
-    const snapshot = copyConsentEvent(event);
+    const snapshot = copyConsentEvent(event, new Date());
 
     const recorded = await this.#write("record", () => this.#queries.insertEvent(snapshot, null));
     return { recorded };
@@ -231,11 +231,12 @@ export class SqliteOptOutStore
   async commitWebhook(receipt: WebhookReceipt): Promise<CommitResult> {
     this.#assertWritable("commitWebhook");
     validateWebhookReceipt(receipt);
+    const recordedAt = new Date();
     const snapshot: ReceiptSnapshot = {
       id: receipt.id,
       provider: receipt.provider,
       receivedAt: receipt.receivedAt.getTime(),
-      events: receipt.events.map((event) => copyConsentEvent(event)),
+      events: receipt.events.map((event) => copyConsentEvent(event, recordedAt)),
       outbox: receipt.outbox.map(({ id, type, payload }) => ({ id, type, payload })),
       completesPartGroup: receipt.completesPartGroup,
       statuses: (receipt.statuses ?? []).map((update) => ({
@@ -324,6 +325,7 @@ export class SqliteOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertWritable("forget");
     validateErasure(phone, pseudonym);
+    validatePhone(phone);
     const needle = numberNeedle(phone);
 
     const events = await this.#write("forget", () =>

@@ -6,14 +6,19 @@
  * `ErasureStore`, `NonceStore` or `HealthCheckStore`, and are skipped otherwise.
  *
  * Besides the `OptOutStore` contract, the suite expects an invalid event to be rejected with
- * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, and a call after
- * `close()` to be rejected with a `StoreError`. An event whose `occurredAt` is more than 5
- * minutes after the clock, or before 1990, is invalid.
+ * code `SMSGATE_INVALID_CONSENT_EVENT`, which `validateConsentEvent` raises, an invalid read
+ * argument with code `SMSGATE_INVALID_REQUEST`, and a call after `close()` to be rejected
+ * with a `StoreError`. An event whose `occurredAt` is more than 5 minutes after the clock,
+ * or before 1990, is invalid, and a later one within that range is recorded as the time of
+ * recording. A phone or sender that is not a canonical identity, such as `+1 202-555-0152`
+ * for +12025550152, is invalid in events and in reads.
  */
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isErasureStore } from "../consent/erasure.js";
 import type {
   ConsentEvent,
+  ErasureStore,
   OptOutStore,
   OutboxMessage,
   OutboxStore,
@@ -22,6 +27,7 @@ import type {
 import {
   type InvalidConsentEventError,
   isInvalidConsentEventError,
+  isInvalidRequestError,
   isStoreError,
 } from "../errors.js";
 import { describeErasureStore } from "./store-suite-erasure.js";
@@ -41,6 +47,28 @@ export type StoreFactory = () => Promise<{
 const BASE_TIME = Date.UTC(2025, 0, 15, 10, 0, 0);
 const APP_NUMBER = "+12025550100";
 const OTHER_SENDER = "+12025550101";
+
+/** Spellings of numbers that are not the E.164 form the gateway stores and reads. */
+const NON_CANONICAL_PHONES: ReadonlyArray<[string, string]> = [
+  ["spaces and hyphens", "+1 202-555-0152"],
+  ["national format", "(202) 555-0151"],
+  ["full-width digits", "＋１２０２５５５０１５４"],
+  ["00 prefix", "0012025550155"],
+  ["hyphens without +", "202-555-0153"],
+  ["hyphens after +", "+1-202-555-0156"],
+  ["leading space", " +12025550157"],
+  ["digits without +", "12025550158"],
+  ["0 after +", "+0202555015"],
+];
+
+/** One identity of each canonical kind that a person or a sender can have. */
+const CANONICAL_IDENTITIES: ReadonlyArray<[string, string]> = [
+  ["E.164 number", "+12025550152"],
+  ["short code", "55501"],
+  ["alphanumeric sender ID", "ACME Shop"],
+  ["messaging service SID", "MG0123456789abcdef0123456789abcdef"],
+  ["channel address", "whatsapp:+12025550143"],
+];
 
 let eventCounter = 0;
 
@@ -111,6 +139,25 @@ async function expectInvalidEvent(
   expect((error as InvalidConsentEventError).field).toBe(field);
 
   return error as InvalidConsentEventError;
+}
+
+async function expectInvalidArgument(
+  promise: Promise<unknown>,
+  argument: string,
+  value: string,
+): Promise<void> {
+  const error = await promise.then(
+    () => undefined,
+    (rejection: unknown) => rejection,
+  );
+  const label = `${argument} ${JSON.stringify(value)}`;
+  expect(
+    isInvalidRequestError(error),
+    `${label}: expected an invalid request, got ${String(error)}`,
+  ).toBe(true);
+  expect((error as Error).message, label).toContain(`Invalid store argument ${argument}:`);
+  expect((error as Error).message, label).toContain(JSON.stringify(value));
+  expect((error as Error).message, label).toContain("normalizePhoneNumber()");
 }
 
 async function expectStoreError(promise: Promise<unknown>): Promise<void> {
@@ -268,17 +315,81 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         });
       });
 
-      it("record accepts 4 minutes ahead", async () => {
+      it("record accepts 4 minutes ahead as now", async () => {
         const phone = "+12025550118";
-        const stop = makeEvent({ phone, occurredAt: minutesFromNow(4) });
+        const ahead = minutesFromNow(4);
+        const stop = makeEvent({ phone, occurredAt: new Date(ahead.getTime()) });
 
+        const before = Date.now();
         const result = await store.record(stop);
+        const after = Date.now();
         const history = await store.history(phone);
+        const state = await store.getState(phone);
+        const stored = history[0]?.occurredAt.getTime();
 
         expect(result).toEqual({ recorded: true });
         expect(history).toHaveLength(1);
-        expect(history[0]?.occurredAt).toEqual(stop.occurredAt);
+        expect(stored).toBeGreaterThanOrEqual(before);
+        expect(stored).toBeLessThanOrEqual(after);
+        expect(state.lastEvent?.occurredAt.getTime()).toBe(stored);
+        expect(stop.occurredAt).toEqual(ahead);
         expect(await store.isOptedOut(phone)).toBe(true);
+      });
+
+      it("commitWebhook records a time ahead as now", async () => {
+        const phone = "+12025550118";
+        const stop = makeEvent({ phone, occurredAt: minutesFromNow(4) });
+
+        const before = Date.now();
+        await store.commitWebhook(makeReceipt({ id: "test:ahead", events: [stop] }));
+        const after = Date.now();
+        const stored = (await store.history(phone))[0]?.occurredAt.getTime();
+
+        expect(stored).toBeGreaterThanOrEqual(before);
+        expect(stored).toBeLessThanOrEqual(after);
+        expect(await store.isOptedOut(phone)).toBe(true);
+      });
+
+      it("opt-in ahead loses to a later opt-out", async () => {
+        const phone = "+12025550118";
+        const start = makeEvent({
+          phone,
+          action: "opt-in",
+          sender: "*",
+          source: "import",
+          occurredAt: minutesFromNow(4),
+        });
+        await store.record(start);
+        const stop = makeEvent({ phone, occurredAt: new Date() });
+        await store.record(stop);
+
+        const state = await store.getState(phone);
+        const history = await store.history(phone);
+        const [startTime, stopTime] = history.map((event) => event.occurredAt.getTime());
+
+        expect(state.optedOut).toBe(true);
+        expect(state.lastEvent?.id).toBe(stop.id);
+        expect(await store.isOptedOut(phone, APP_NUMBER)).toBe(true);
+        expect(await store.filterOptedOut([phone])).toEqual(new Set([phone]));
+        expect(history.map((event) => event.id)).toEqual([start.id, stop.id]);
+        expect(startTime).toBeLessThanOrEqual(stopTime ?? Number.NEGATIVE_INFINITY);
+        expect(stopTime).toBe(stop.occurredAt.getTime());
+      });
+
+      it("opt-in ahead loses to a later webhook STOP", async () => {
+        const phone = "+12025550118";
+        const start = makeEvent({ phone, action: "opt-in", occurredAt: minutesFromNow(4) });
+        await store.commitWebhook(makeReceipt({ id: "test:import", events: [start] }));
+        const stop = makeEvent({ phone, occurredAt: new Date() });
+        await store.commitWebhook(makeReceipt({ id: "test:stop", events: [stop] }));
+
+        const history = await store.history(phone);
+        const [startTime, stopTime] = history.map((event) => event.occurredAt.getTime());
+
+        expect(await store.isOptedOut(phone)).toBe(true);
+        expect((await store.getState(phone)).lastEvent?.id).toBe(stop.id);
+        expect(startTime).toBeLessThanOrEqual(stopTime ?? Number.NEGATIVE_INFINITY);
+        expect(await collect(store.listOptedOut())).toHaveLength(1);
       });
 
       it("record rejects a time before 1990", async () => {
@@ -347,6 +458,121 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
           const claimed = await store.claimOutbox(10, 60_000);
           expect(claimed.map((entry) => entry.id)).toEqual(["outbox:retry"]);
         }
+      });
+    });
+
+    describe("identities", () => {
+      it("record rejects non-canonical phones", async () => {
+        for (const [name, phone] of NON_CANONICAL_PHONES) {
+          const error = await expectInvalidEvent(store.record(makeEvent({ phone })), "event.phone");
+
+          expect(error.message, name).toContain(JSON.stringify(phone));
+          expect(error.message, name).toContain("normalizePhoneNumber()");
+        }
+
+        expect(await collect(store.listOptedOut())).toEqual([]);
+        expect(await store.history("+12025550152")).toEqual([]);
+        expect(await store.isOptedOut("+12025550152")).toBe(false);
+      });
+
+      it("record rejects a non-canonical sender", async () => {
+        const phone = "+12025550152";
+        const event = makeEvent({ phone, sender: "+1 202-555-0100" });
+
+        await expectInvalidEvent(store.record(event), "event.sender");
+
+        expect(await store.history(phone)).toEqual([]);
+        expect(await store.isOptedOut(phone)).toBe(false);
+      });
+
+      it("commitWebhook rejects a non-canonical phone", async () => {
+        const valid = makeEvent({ phone: "+12025550152" });
+        const invalid = makeEvent({ phone: "(202) 555-0151" });
+        const receipt = makeReceipt({
+          id: "test:identity",
+          events: [valid, invalid],
+          outbox: [makeOutbox("outbox:identity")],
+        });
+
+        await expectInvalidEvent(store.commitWebhook(receipt), "receipt.events[1].phone");
+
+        expect(await store.history(valid.phone)).toEqual([]);
+        expect(await collect(store.listOptedOut())).toEqual([]);
+        if (hasOutbox(store)) {
+          expect(await store.claimOutbox(10, 60_000)).toEqual([]);
+        }
+      });
+
+      it("isOptedOut rejects non-canonical phones", async () => {
+        for (const [, phone] of NON_CANONICAL_PHONES) {
+          await expectInvalidArgument(store.isOptedOut(phone), "phone", phone);
+        }
+      });
+
+      it("filterOptedOut rejects non-canonical phones", async () => {
+        for (const [, phone] of NON_CANONICAL_PHONES) {
+          const phones = ["+12025550143", phone];
+
+          await expectInvalidArgument(store.filterOptedOut(phones), "phones[1]", phone);
+        }
+      });
+
+      it("getState rejects non-canonical phones", async () => {
+        for (const [, phone] of NON_CANONICAL_PHONES) {
+          await expectInvalidArgument(store.getState(phone), "phone", phone);
+        }
+      });
+
+      it("history rejects non-canonical phones", async () => {
+        for (const [, phone] of NON_CANONICAL_PHONES) {
+          await expectInvalidArgument(store.history(phone), "phone", phone);
+        }
+      });
+
+      it("reads reject a non-canonical scope", async () => {
+        const phone = "+12025550152";
+        const scope = "+1 202-555-0100";
+
+        await expectInvalidArgument(store.isOptedOut(phone, scope), "scope", scope);
+        await expectInvalidArgument(store.filterOptedOut([phone], scope), "scope", scope);
+        await expectInvalidArgument(store.getState(phone, scope), "scope", scope);
+        await expectInvalidArgument(collect(store.listOptedOut(scope)), "scope", scope);
+      });
+
+      it("forget rejects a non-canonical phone", async ({ skip }) => {
+        skip(!isErasureStore(store), "the store does not implement ErasureStore");
+        const erasure = store as StoreUnderTest & ErasureStore;
+        const pseudonym = `erased:${"0".repeat(64)}`;
+        const phone = "+1 202-555-0152";
+
+        await expectInvalidArgument(erasure.forget(phone, pseudonym), "phone", phone);
+      });
+
+      for (const [name, identity] of CANONICAL_IDENTITIES) {
+        it(`accepts ${name} as phone and sender`, async () => {
+          const stop = makeEvent({ phone: identity, sender: identity });
+
+          expect(await store.record(stop)).toEqual({ recorded: true });
+
+          const history = await store.history(identity);
+          expect(history.map((event) => event.id)).toEqual([stop.id]);
+          expect(history[0]?.phone).toBe(identity);
+          expect(history[0]?.sender).toBe(identity);
+          expect(await store.isOptedOut(identity)).toBe(true);
+          expect(await store.isOptedOut(identity, identity)).toBe(true);
+          expect(await store.filterOptedOut([identity], identity)).toEqual(new Set([identity]));
+          expect((await store.getState(identity)).lastEvent?.id).toBe(stop.id);
+        });
+      }
+
+      it("accepts a pseudonym as phone", async () => {
+        const pseudonym = `erased:${"ab".repeat(32)}`;
+        const stop = makeEvent({ phone: pseudonym });
+
+        await store.record(stop);
+
+        expect(await store.isOptedOut(pseudonym)).toBe(true);
+        expect((await store.history(pseudonym)).map((event) => event.id)).toEqual([stop.id]);
       });
     });
 

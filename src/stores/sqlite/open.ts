@@ -1,6 +1,6 @@
 /** Validates the SQLite store's options and opens its connection with durable settings. */
 
-import { existsSync, mkdirSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
@@ -24,13 +24,15 @@ const optionsSchema = z.strictObject({
     .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS}` })
     .default(5000),
   readonly: z.boolean({ error: "must be true or false" }).default(false),
+  create: z.boolean({ error: "must be true or false" }).default(true),
 });
 
 /** Options of `openSqliteStore`. */
 export interface SqliteStoreOptions {
   /**
-   * The database file. Its directory is created when missing. `:memory:` opens a private
-   * database that is lost on close, for tests.
+   * The database file. With `create`, a missing file and its missing directories are
+   * created, the file with mode 0600. `:memory:` opens a private database that is lost on
+   * close, for tests.
    */
   path: string;
   /**
@@ -44,6 +46,13 @@ export interface SqliteStoreOptions {
    * @default false
    */
   readonly?: boolean;
+  /**
+   * Creates the file when it does not exist. With `false`, a missing file rejects with a
+   * `StoreError` and nothing is created, so a mistyped path cannot open a new, empty store
+   * that has none of the recorded opt-outs. A read-only store never creates its file.
+   * @default true
+   */
+  create?: boolean;
 }
 
 /** The options after validation, with defaults applied. */
@@ -125,17 +134,51 @@ function createParentDirectory(path: string): void {
   }
 }
 
+/**
+ * Creates an empty database file with mode 0600 (less any bits the umask removes), because
+ * the store contains phone numbers and message texts. SQLite would create it with 0644 (its
+ * default SQLITE_DEFAULT_FILE_PERMISSIONS), and it gives the `-wal` and `-shm` files the
+ * mode of the database file. SQLite reads an empty file as a new database. An existing file
+ * keeps its mode.
+ */
+function createPrivateFile(path: string): void {
+  try {
+    closeSync(openSync(path, "wx", 0o600));
+  } catch {
+    // EEXIST is the usual case. Any other failure, such as a directory at the path or a
+    // missing permission, is reported by opening the connection.
+  }
+}
+
+/** Describes a store whose file is missing while the options forbid creating it. */
+function missingFileError(options: ResolvedSqliteOptions, cause: unknown): StoreError {
+  const advice = options.readonly
+    ? "A read-only store needs an existing database file; check the path."
+    : "Check the path, or open the store once with create: true to create it.";
+
+  return new StoreError(
+    `Cannot open the SQLite store ${options.path}: no database file exists there. ${advice}`,
+    { cause },
+  );
+}
+
 function openConnection(options: ResolvedSqliteOptions): Database.Database {
+  const mustExist = options.readonly || !options.create;
+
   try {
     return new Database(options.path, {
       readonly: options.readonly,
-      fileMustExist: options.readonly,
+      fileMustExist: mustExist,
       timeout: options.busyTimeoutMs,
     });
   } catch (error) {
+    if (mustExist && !existsSync(options.path)) {
+      throw missingFileError(options, error);
+    }
+
     const reason = error instanceof Error ? error.message : String(error);
     const advice = options.readonly
-      ? "A read-only store needs an existing database file; check the path."
+      ? "Check that the path names a readable database file."
       : "Check that the path names a file, not a directory, and that it is writable.";
     throw new StoreError(`Cannot open the SQLite store ${options.path}: ${reason}. ${advice}`, {
       cause: error,
@@ -183,8 +226,9 @@ function configure(db: Database.Database, options: ResolvedSqliteOptions): void 
  * @throws {StoreError} when the file cannot be opened, configured or migrated.
  */
 export function openDatabase(options: ResolvedSqliteOptions): Database.Database {
-  if (!options.readonly && options.path !== MEMORY_PATH) {
+  if (options.create && !options.readonly && options.path !== MEMORY_PATH) {
     createParentDirectory(options.path);
+    createPrivateFile(options.path);
   }
 
   const db = openConnection(options);
