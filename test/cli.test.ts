@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
-import { copyFile, mkdir, readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { createServer, type IncomingHttpHeaders } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -13,7 +14,13 @@ import { type FakePlivoApi, startFakePlivoApi } from "../src/testing/fake-plivo.
 import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
 import { type FakeVonageApi, startFakeVonageApi } from "../src/testing/fake-vonage.js";
 import { signTwilioRequest } from "../src/testing/twilio.js";
-import { makeTempDir, removeTempDir, repoRoot, writeConfig } from "./helpers/cli.js";
+import {
+  createStoreFile,
+  makeTempDir,
+  removeTempDir,
+  repoRoot,
+  writeConfig,
+} from "./helpers/cli.js";
 import { captureIo } from "./helpers/io.js";
 
 const sender = "+12025550100";
@@ -87,6 +94,12 @@ beforeAll(async () => {
       vonage: { ...vonage, api: "messages", optOutErrorCodes: [vonageOptOutCode] },
     },
   });
+
+  // Only `serve` creates a missing store, so the stores of the commands run here are
+  // created in advance.
+  for (const name of ["cli.db", "all.db", "refusal.db"]) {
+    await createStoreFile(join(dir, name));
+  }
 });
 
 afterAll(async () => {
@@ -262,6 +275,201 @@ describe("send arguments", () => {
   });
 });
 
+describe("send messages", () => {
+  it("empty --body names the option", async () => {
+    const result = await cli("send", "--to", "+12025550143", "--body", "", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'smsgate: --body must not be empty\nRun "smsgate help send" for usage.\n',
+    );
+  });
+
+  it("empty --to names the option", async () => {
+    const result = await cli("send", "--to", "", "--body", "hi", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'smsgate: --to must not be empty\nRun "smsgate help send" for usage.\n',
+    );
+  });
+
+  it("empty --from names the option", async () => {
+    const result = await cli(
+      "send",
+      ...["--to", "+12025550143", "--body", "hi", "--from", "", "--config", configPath],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "smsgate: --from must not be empty; give a sending number, short code or sender ID\n" +
+        'Run "smsgate help send" for usage.\n',
+    );
+  });
+
+  it("empty --config names the option", async () => {
+    const result = await cli("send", "--to", "+12025550143", "--body", "hi", "--config", "");
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "smsgate: --config must not be empty; give the path of the configuration file\n" +
+        'Run "smsgate help send" for usage.\n',
+    );
+  });
+
+  it("notes a dropped extension", async () => {
+    const result = await cli(
+      "send",
+      ...["--to", "+1 (202) 555-0143 ext. 5", "--body", "hi", "--config", configPath],
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe(
+      'Note: extension 5 of "+1 (202) 555-0143 ext. 5" was dropped, because SMS goes to ' +
+        "the number itself, +12025550143.\n",
+    );
+    expect(result.stdout).toContain("Sent to +12025550143");
+    expect(api.messages.at(-1)?.to).toBe("+12025550143");
+  });
+
+  it("no note without an extension", async () => {
+    const result = await cli(
+      "send",
+      "--to",
+      "+12025550143",
+      "--body",
+      "hi",
+      "--config",
+      configPath,
+    );
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+  });
+});
+
+describe("invalid configuration", () => {
+  let badConfigPath: string;
+
+  beforeAll(async () => {
+    badConfigPath = await writeConfig(join(dir, "bad"), { listen: { port: "8787" } });
+  });
+
+  const commands: Array<[string, string[]]> = [
+    ["serve", ["serve"]],
+    ["send", ["send", "--to", "+12025550143", "--body", "hi"]],
+    ["optout", ["optout", "status", "+12025550143"]],
+    ["simulate", ["simulate", "twilio", "inbound", "--from", "+1", "--to", "+1", "--body", "x"]],
+  ];
+
+  for (const [name, argv] of commands) {
+    it(`${name} prints the shared prefix`, async () => {
+      const result = await cli(...argv, "--config", badConfigPath);
+
+      expect(result.code).toBe(2);
+      expect(result.stderr).toMatch(/^smsgate: invalid configuration: listen\.port: /);
+    });
+  }
+});
+
+describe("missing store", () => {
+  const person = "+12025550166";
+
+  function missingStoreMessage(path: string): string {
+    return (
+      `smsgate: invalid configuration: store.path: no store exists at ${path}. Check ` +
+      'store.path in the configuration, or run "smsgate serve" once to create the store\n'
+    );
+  }
+
+  async function configWithStore(name: string, path: string): Promise<string> {
+    return writeConfig(join(dir, name), {
+      store: { type: "sqlite", path },
+      providers: {
+        twilio: {
+          accountSid: api.accountSid,
+          authToken: api.authToken,
+          from: sender,
+          apiBaseUrl: api.url,
+        },
+      },
+    });
+  }
+
+  it("mistyped path sends nothing", async () => {
+    const added = await cli("optout", "add", person, "--config", configPath);
+    const mistyped = join(dir, "cli.dbb");
+    const mistypedConfig = await configWithStore("mistyped", mistyped);
+    const requests = api.requests.length;
+
+    const result = await cli("send", "--to", person, "--body", "hi", "--config", mistypedConfig);
+
+    expect(added.code).toBe(0);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(missingStoreMessage(mistyped));
+    expect(api.requests).toHaveLength(requests);
+    expect(existsSync(mistyped)).toBe(false);
+  });
+
+  it("send --json names the path", async () => {
+    const missing = join(dir, "absent-json.db");
+    const missingConfig = await configWithStore("absent-json", missing);
+
+    const result = await cli(
+      "send",
+      ...["--to", person, "--body", "hi", "--json", "--config", missingConfig],
+    );
+    const outcome = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(2);
+    expect(outcome.status).toBe("error");
+    expect(outcome.message).toBe(
+      `invalid configuration: store.path: no store exists at ${missing}. Check store.path ` +
+        'in the configuration, or run "smsgate serve" once to create the store',
+    );
+    expect(existsSync(missing)).toBe(false);
+  });
+
+  it("creates no missing directory", async () => {
+    const parent = join(dir, "nowhere", "deeper");
+    const missing = join(parent, "x.db");
+    const missingConfig = await configWithStore("nowhere-config", missing);
+
+    const result = await cli("send", "--to", person, "--body", "hi", "--config", missingConfig);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(missingStoreMessage(missing));
+    expect(existsSync(join(dir, "nowhere"))).toBe(false);
+  });
+
+  it("every optout subcommand stops", async () => {
+    const missing = join(dir, "absent-optout.db");
+    const missingConfig = await configWithStore("absent-optout", missing);
+    const csv = join(dir, "absent-optout.csv");
+    await writeFile(csv, `phone\n${person}\n`);
+    const subcommands = [
+      ["status", person],
+      ["add", person],
+      ["remove", person],
+      ["history", person],
+      ["list"],
+      ["import", csv],
+      ["export"],
+      ["forget", person],
+    ];
+
+    for (const subcommand of subcommands) {
+      const result = await cli("optout", ...subcommand, "--config", missingConfig);
+
+      expect(result.code, subcommand.join(" ")).toBe(2);
+      expect(result.stderr, subcommand.join(" ")).toBe(missingStoreMessage(missing));
+      expect(result.stdout, subcommand.join(" ")).toBe("");
+    }
+
+    expect(existsSync(missing)).toBe(false);
+  });
+});
+
 describe("optout arguments", () => {
   it("missing subcommand exits 2", async () => {
     const result = await cli("optout");
@@ -316,6 +524,43 @@ describe("optout arguments", () => {
     expect(added.stdout).toContain(`Recorded an opt-out for ${phone} (scope *)`);
     expect(state.optedOut).toBe(true);
     expect(state.source).toBe("manual");
+  });
+
+  it("empty --scope names the option", async () => {
+    const result = await cli(
+      "optout",
+      "add",
+      "+12025550178",
+      "--scope",
+      "",
+      "--config",
+      configPath,
+    );
+    const status = await cli("optout", "status", "+12025550178", "--json", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "smsgate: --scope must not be empty; give a sender (phone number, short code, sender " +
+        "ID or messaging service SID) or * for every sender\n" +
+        'Run "smsgate help optout" for usage.\n',
+    );
+    expect(JSON.parse(status.stdout).optedOut).toBe(false);
+  });
+
+  it("invalid --scope names the option", async () => {
+    const result = await cli(
+      "optout",
+      ...["status", "+12025550178", "--scope", "no sender!", "--config", configPath],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/^smsgate: invalid --scope "no sender!": /);
+    expect(result.stderr).toContain(
+      "Give a sender (phone number, short code, sender ID or messaging service SID) or * " +
+        "for every sender\n",
+    );
+    expect(result.stderr).not.toContain("Invalid phone number");
+    expect(result.stderr).toContain('Run "smsgate help optout" for usage.');
   });
 });
 

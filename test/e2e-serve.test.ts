@@ -1,10 +1,11 @@
-import { existsSync } from "node:fs";
-import { readFile, writeFile } from "node:fs/promises";
+import { existsSync, realpathSync } from "node:fs";
+import { readdir, readFile, stat, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildTwilioInbound, signTwilioRequest } from "../src/testing/twilio.js";
 import {
+  type CliResult,
   makeTempDir,
   parseJsonLines,
   removeTempDir,
@@ -158,6 +159,8 @@ async function freePort(): Promise<number> {
 describe("development mode", () => {
   let dir: string;
   let server: ServeProcess | undefined;
+  let sendBeforeServe: CliResult;
+  let filesBeforeServe: string[];
 
   beforeAll(async () => {
     dir = await makeTempDir("smsgate-dev-");
@@ -168,6 +171,8 @@ describe("development mode", () => {
       join(dir, "smsgate.config.json"),
       JSON.stringify({ listen: { port: await freePort() } }),
     );
+    sendBeforeServe = await runCli(["send", "--to", "+12025550143", "--body", "hi"], { cwd: dir });
+    filesBeforeServe = await readdir(dir);
     server = await startServe([], { cwd: dir });
   });
 
@@ -176,6 +181,17 @@ describe("development mode", () => {
 
     await removeTempDir(dir);
     expect(code).toBe(0);
+  });
+
+  it("send before serve creates nothing", () => {
+    const path = join(realpathSync(dir), "smsgate.db");
+
+    expect(sendBeforeServe.code).toBe(2);
+    expect(sendBeforeServe.stderr).toBe(
+      `smsgate: invalid configuration: store.path: no store exists at ${path}. Check ` +
+        'store.path in the configuration, or run "smsgate serve" once to create the store\n',
+    );
+    expect(filesBeforeServe).toEqual(["smsgate.config.json"]);
   });
 
   it("creates store and token files", async () => {
@@ -189,6 +205,12 @@ describe("development mode", () => {
     expect(existsSync(join(dir, "smsgate.db"))).toBe(true);
     expect(secrets.twilio.authToken).toMatch(/^[0-9a-f]{32}$/);
     expect(logs).not.toContain(secrets.twilio.authToken);
+  });
+
+  it("creates the store with mode 0600", async () => {
+    for (const name of ["smsgate.db", "smsgate.db-wal", "smsgate.db-shm", "smsgate.db.dev.json"]) {
+      expect((await stat(join(dir, name))).mode & 0o777, name).toBe(0o600);
+    }
   });
 
   it("simulate, send and loopback work", async () => {

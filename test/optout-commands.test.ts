@@ -9,7 +9,7 @@ import { Gateway } from "../src/gateway/gateway.js";
 import { openSqliteStore } from "../src/stores/sqlite.js";
 import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
 import { buildTwilioInbound, signedTwilioRequest } from "../src/testing/twilio.js";
-import { makeTempDir, removeTempDir, writeConfig } from "./helpers/cli.js";
+import { createStoreFile, makeTempDir, removeTempDir, writeConfig } from "./helpers/cli.js";
 import { captureIo } from "./helpers/io.js";
 
 const KEY = "optout-test-pseudonym-key-0123456789abcdef";
@@ -47,6 +47,11 @@ beforeAll(async () => {
   keylessConfigPath = await writeConfig(join(dir, "keyless"), {
     store: { type: "sqlite", path: join(dir, "c.db") },
   });
+
+  // Only `serve` creates a missing store, so the stores are created here.
+  for (const name of ["a.db", "b.db", "c.db"]) {
+    await createStoreFile(join(dir, name));
+  }
 });
 
 afterAll(async () => {
@@ -177,6 +182,44 @@ describe("optout import", () => {
     expect((await status("+12025550197")).optedOut).toBe(true);
   });
 
+  it("rejects dates that roll over", async () => {
+    const cases: Array<[string, string]> = [
+      ["2024-02-30T00:00:00Z", "day 30 does not exist in 2024-02, which has 29 days"],
+      ["2023-02-29", "day 29 does not exist in 2023-02, which has 28 days"],
+      ["2024-04-31", "day 31 does not exist in 2024-04, which has 30 days"],
+      ["2024-01-00", "day 00 does not exist in 2024-01, which has 31 days"],
+      ["2024-13-01", "month 13 does not exist"],
+      ["2024-00-10", "month 00 does not exist"],
+      ["2024-01-01T24:00:00Z", "hour 24 is out of range (00 to 23)"],
+      ["2024-01-01T23:60:00Z", "minute 60 is out of range (00 to 59)"],
+      ["2024-01-01T23:59:60Z", "second 60 is out of range (00 to 59)"],
+      ["2024-01-01T10:00:00+24:00", "UTC offset hour 24 is out of range (00 to 23)"],
+      ["2024-01-01T10:00:00+05:60", "UTC offset minute 60 is out of range (00 to 59)"],
+    ];
+    const rows = cases.map(([time], index) => `+1202555040${index % 10},${time}`);
+    const file = await csvFile(
+      `phone,occurredAt\n${rows.join("\n")}\n+12025550411,2024-02-29T23:59:59Z\n`,
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(report.imported).toBe(1);
+    expect(report.skipped).toBe(cases.length);
+    cases.forEach(([time, reason], index) => {
+      expect(report.errors[index]).toEqual({
+        line: index + 2,
+        message: `invalid occurredAt ${JSON.stringify(time)}: ${reason}`,
+      });
+    });
+    expect((await status("+12025550400")).optedOut).toBe(false);
+
+    const leapDay = await status("+12025550411");
+    expect(leapDay.optedOut).toBe(true);
+    expect(leapDay.since).toBe("2024-02-29T23:59:59.000Z");
+  });
+
   it("STOP after future opt-in wins", async () => {
     const file = await csvFile("phone,action,occurredAt\n+12025550198,opt-in,2999-01-01\n");
 
@@ -295,6 +338,7 @@ describe("optout export", () => {
     const target = await writeConfig(join(dir, "webhook-target"), {
       store: { type: "sqlite", path: join(dir, "e.db") },
     });
+    await createStoreFile(join(dir, "e.db"));
     const senders = ["whatsapp:+12025550133", "ACME", "+12025550135"];
     const store = openSqliteStore({ path: join(dir, "d.db") });
     const provider = twilio({ accountSid: api.accountSid, authToken: api.authToken });

@@ -3,6 +3,7 @@
  * into exit codes.
  */
 import {
+  type ConfigError,
   type InvalidPhoneNumberError,
   isConfigError,
   isInvalidPhoneNumberError,
@@ -16,7 +17,8 @@ import { createRuntime, type Runtime } from "./runtime.js";
 /**
  * Loads the configuration, opens the runtime (store, providers, gateway), runs `use` and
  * closes the runtime again, also when `use` throws. The gateway's warnings and errors are
- * logged to stderr as JSON lines.
+ * logged to stderr as JSON lines. A missing SQLite file is not created, because only
+ * `serve` creates the store.
  */
 export async function withRuntime<T>(
   configPath: string | undefined,
@@ -25,7 +27,7 @@ export async function withRuntime<T>(
 ): Promise<T> {
   const config = await loadConfig(configPath, io.env ?? process.env);
   const logger = createLogger({ destination: io.stderr, level: "warn" });
-  const runtime = await createRuntime(config, { logger });
+  const runtime = await createRuntime(config, { logger, createStore: false });
 
   try {
     return await use(runtime);
@@ -40,7 +42,7 @@ export async function withRuntime<T>(
  */
 export function reportStartupError(io: CliIo, error: unknown): number {
   if (isConfigError(error)) {
-    writeError(io, `invalid configuration: ${error.message}`);
+    writeError(io, describeConfigError(error));
 
     return ExitCode.usage;
   }
@@ -48,6 +50,14 @@ export function reportStartupError(io: CliIo, error: unknown): number {
   writeError(io, describeFailure(error));
 
   return ExitCode.failure;
+}
+
+/**
+ * Describes a configuration error as every command prints it after the program name:
+ * `invalid configuration: store.path: …`.
+ */
+export function describeConfigError(error: ConfigError): string {
+  return `invalid configuration: ${error.message}`;
 }
 
 /**

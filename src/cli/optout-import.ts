@@ -21,7 +21,7 @@ import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
 import { CsvReader, type CsvRecord } from "./optout-csv.js";
-import { readConsentIdentity } from "./optout-identity.js";
+import { invalidNumberReason, readConsentIdentity } from "./optout-identity.js";
 import { normalizeScope } from "./optout-scope.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
@@ -285,13 +285,9 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): s
     return readConsentIdentity(text, region).value;
   } catch (error) {
     if (isInvalidPhoneNumberError(error)) {
-      // The error's message starts with the same words and the value; keep only its reason.
-      const prefix = `Invalid phone number ${JSON.stringify(error.input)}: `;
-      const reason = error.message.startsWith(prefix)
-        ? error.message.slice(prefix.length)
-        : error.message;
-
-      throw new RowError(`invalid phone number ${JSON.stringify(text)}: ${reason}`);
+      throw new RowError(
+        `invalid phone number ${JSON.stringify(text)}: ${invalidNumberReason(error)}`,
+      );
     }
 
     throw error;
@@ -314,17 +310,73 @@ function readScope(text: string | undefined, region: CountryCode | undefined): s
   }
 }
 
-// ISO 8601 date and time with a UTC offset or Z, or a date alone (midnight UTC).
-const isoTime = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2}))?$/;
+// ISO 8601 date and time with a UTC offset or Z, or a date alone (midnight UTC). The groups
+// are year, month, day, hour, minute, second, and the offset's hours and minutes.
+const isoTime =
+  /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):?(\d{2})))?$/;
+
+/** Counts the days of a month (1 to 12) in the Gregorian calendar. */
+function countDaysInMonth(year: number, month: number): number {
+  if (month === 2) {
+    const leap = (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
+    return leap ? 29 : 28;
+  }
+
+  return [4, 6, 9, 11].includes(month) ? 30 : 31;
+}
+
+/**
+ * Names the first field of a matched date and time that is out of its range, such as day
+ * 30 of a February. `Date` would roll such a value over (to 2024-03-01) instead of
+ * rejecting it.
+ */
+function findOutOfRangeField(match: RegExpExecArray): string | undefined {
+  const [, yearText = "", monthText = "", dayText = ""] = match;
+  const month = Number(monthText);
+
+  if (month < 1 || month > 12) {
+    return `month ${monthText} does not exist`;
+  }
+
+  const daysInMonth = countDaysInMonth(Number(yearText), month);
+  const day = Number(dayText);
+
+  if (day < 1 || day > daysInMonth) {
+    return `day ${dayText} does not exist in ${yearText}-${monthText}, which has ${daysInMonth} days`;
+  }
+
+  const limits: Array<[string, string | undefined, number]> = [
+    ["hour", match[4], 23],
+    ["minute", match[5], 59],
+    ["second", match[6], 59],
+    ["UTC offset hour", match[7], 23],
+    ["UTC offset minute", match[8], 59],
+  ];
+
+  for (const [name, text, max] of limits) {
+    if (text !== undefined && Number(text) > max) {
+      return `${name} ${text} is out of range (00 to ${max})`;
+    }
+  }
+
+  return undefined;
+}
 
 function readTime(text: string | undefined, now: Date): Date {
   if (text === undefined) {
     return now;
   }
 
+  const match = isoTime.exec(text);
+  const outOfRange = match === null ? undefined : findOutOfRangeField(match);
+
+  if (outOfRange !== undefined) {
+    throw new RowError(`invalid occurredAt ${JSON.stringify(text)}: ${outOfRange}`);
+  }
+
   const time = new Date(text);
 
-  if (!isoTime.test(text) || Number.isNaN(time.getTime())) {
+  if (match === null || Number.isNaN(time.getTime())) {
     throw new RowError(
       `invalid occurredAt ${JSON.stringify(text)}; use ISO 8601 such as 2025-01-15T10:00:00Z`,
     );

@@ -4,12 +4,15 @@
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
 import type { ConsentAction, ConsentEvent, ConsentState, OptOutStore } from "../consent/types.js";
+import { isInvalidPhoneNumberError } from "../errors.js";
+import type { CountryCode } from "../phone/index.js";
 import { reportCommandError, withRuntime } from "./context.js";
 import { type ExportFormat, exportFormats, runExport } from "./optout-export.js";
 import { runForget } from "./optout-forget.js";
 import {
   type ConsentIdentity,
   describeKind,
+  invalidNumberReason,
   isSendRecipient,
   readConsentIdentity,
 } from "./optout-identity.js";
@@ -27,9 +30,11 @@ import {
 import type { Runtime } from "./runtime.js";
 import {
   type OptionSpec,
+  optionalNonBlankString,
   optionalString,
   type ParsedArgs,
   parseCommandArgs,
+  readConfigOption,
   rejectExtraPositionals,
 } from "./usage.js";
 
@@ -69,10 +74,16 @@ export async function runOptout(argv: string[], io: CliIo): Promise<number> {
   const call = checkCall(args);
 
   try {
-    return await withRuntime(optionalString(args, "config"), io, (runtime) =>
+    return await withRuntime(readConfigOption(args, "optout"), io, (runtime) =>
       dispatch(runtime, call, io),
     );
   } catch (error) {
+    // A scope can be checked only after the configuration gives its region. The CLI prints
+    // usage errors with a pointer to the help.
+    if (error instanceof UsageError) {
+      throw error;
+    }
+
     return reportCommandError(io, error);
   }
 }
@@ -106,7 +117,7 @@ function checkCall(args: ParsedArgs): OptoutCall {
   return {
     subcommand,
     number,
-    scope: optionalString(args, "scope"),
+    scope: optionalNonBlankString(args, "scope", "optout", scopeExpected),
     reason: optionalString(args, "reason"),
     format: checkFormat(optionalString(args, "format")),
     json: args.values.json === true,
@@ -146,7 +157,7 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
   const identity =
     call.number === undefined ? noIdentity : readConsentIdentity(call.number, region);
   const phone = identity.value;
-  const scope = normalizeScope(call.scope, region);
+  const scope = readScopeOption(call.scope, region);
   const { store } = runtime;
 
   switch (call.subcommand) {
@@ -164,6 +175,27 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
       return printHistory(io, phone, await store.history(phone), call.json);
     default:
       return printList(io, store.listOptedOut(scope), scope, call.json);
+  }
+}
+
+/** The values `--scope` takes, for its error messages. */
+const scopeExpected =
+  "a sender (phone number, short code, sender ID or messaging service SID) or * for every sender";
+
+/** Normalises `--scope`, raising a {@link UsageError} that names the option. */
+function readScopeOption(scope: string | undefined, region: CountryCode | undefined): string {
+  try {
+    return normalizeScope(scope, region);
+  } catch (error) {
+    if (!isInvalidPhoneNumberError(error)) {
+      throw error;
+    }
+
+    throw new UsageError(
+      `invalid --scope ${JSON.stringify(scope)}: ${invalidNumberReason(error)}. ` +
+        `Give ${scopeExpected}`,
+      "optout",
+    );
   }
 }
 

@@ -4,6 +4,7 @@
  * `serve`, `send` and `optout` all use it, also at the same time on one SQLite file.
  */
 
+import { existsSync } from "node:fs";
 import { resolve } from "node:path";
 import type { CountryCode } from "libphonenumber-js";
 import { MemoryOptOutStore } from "../consent/memory.js";
@@ -53,6 +54,14 @@ export interface RuntimeOptions {
   logger?: Logger | undefined;
   /** Directory relative store paths are resolved against. @default process.cwd() */
   cwd?: string | undefined;
+  /**
+   * Creates the SQLite file (and its directories) when it does not exist. Only `serve`
+   * passes true from the CLI. Every other command stops with a {@link ConfigError} naming
+   * `store.path`, so a mistyped path cannot open an empty store and send to numbers that
+   * opted out.
+   * @default true
+   */
+  createStore?: boolean | undefined;
 }
 
 // In development mode with the memory store, the secrets and loopback files still need a
@@ -60,13 +69,17 @@ export interface RuntimeOptions {
 const defaultStoreFile = "smsgate.db";
 
 /**
- * Opens the configured store; the SQLite file's directory is created when missing. The
- * PostgreSQL driver is loaded only when that store is configured.
+ * Opens the configured store. A missing SQLite file is created, with its directory, only
+ * when `create` is true. The PostgreSQL driver is loaded only when that store is configured.
+ *
+ * @throws {ConfigError} naming `store.path` when the SQLite file is missing and `create`
+ *   is false.
  */
 async function openStore(
   config: SmsgateConfig,
   cwd: string,
   logger: Logger,
+  create: boolean,
 ): Promise<[RuntimeStore, string | undefined]> {
   const options = config.store;
 
@@ -82,11 +95,26 @@ async function openStore(
   }
 
   const path = resolve(cwd, options.path);
-  const store = openSqliteStore({
-    path,
-    ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
-  });
-  return [store, path];
+
+  try {
+    const store = openSqliteStore({
+      path,
+      create,
+      ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
+    });
+    return [store, path];
+  } catch (error) {
+    if (create || existsSync(path)) {
+      throw error;
+    }
+
+    throw new ConfigError(
+      "store.path",
+      `no store exists at ${path}. Check store.path in the configuration, or run ` +
+        '"smsgate serve" once to create the store',
+      { cause: error },
+    );
+  }
 }
 
 /** Sets up the loopback provider and its secrets for development mode. */
@@ -127,8 +155,9 @@ async function closeProviders(providers: readonly Provider[]): Promise<void> {
  * any provider in the configuration, runs in development mode: webhooks are verified with a development
  * token kept in `<store path>.dev.json`, and sends go to `<store path>.loopback.jsonl`.
  *
- * @throws {ConfigError} when a provider's options are invalid, or when `forward` is set
- *   and the store has no outbox.
+ * @throws {ConfigError} when a provider's options are invalid, when `forward` is set
+ *   and the store has no outbox, or when the SQLite file is missing and `createStore` is
+ *   false.
  * @throws {StoreError} when the store cannot be opened.
  */
 export async function createRuntime(
@@ -137,7 +166,7 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? silentLogger;
-  const [store, storePath] = await openStore(config, cwd, logger);
+  const [store, storePath] = await openStore(config, cwd, logger, options.createStore ?? true);
   const providers: Provider[] = [];
 
   try {

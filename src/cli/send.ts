@@ -16,13 +16,20 @@ import {
 import type { SendRequest } from "../gateway/types.js";
 import { normalizeRecipient } from "../phone/index.js";
 import type { SendResult } from "../provider.js";
-import { describeFailure, describeInvalidNumber, withRuntime } from "./context.js";
-import { type CliIo, ExitCode, writeJson, writeLine } from "./output.js";
+import {
+  describeConfigError,
+  describeFailure,
+  describeInvalidNumber,
+  withRuntime,
+} from "./context.js";
+import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
 import {
   type OptionSpec,
+  optionalNonBlankString,
   optionalString,
   parseCommandArgs,
+  readConfigOption,
   rejectExtraPositionals,
   requireString,
   stringList,
@@ -76,32 +83,67 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   const request: SendRequest = {
     to,
     body,
-    from: optionalString(args, "from"),
-    provider: optionalString(args, "provider"),
+    from: optionalNonBlankString(args, "from", "send", "a sending number, short code or sender ID"),
+    provider: optionalNonBlankString(args, "provider", "send", "twilio, vonage or plivo"),
     mediaUrls: mediaUrls.length > 0 ? mediaUrls : undefined,
   };
 
-  const { outcome, exitCode } = await sendOnce(optionalString(args, "config"), io, request);
+  const sent = await sendOnce(readConfigOption(args, "send"), io, request);
 
-  printOutcome(io, outcome, args.values.json === true);
+  printOutcome(io, sent, args.values.json === true);
 
-  return exitCode;
+  return sent.exitCode;
+}
+
+/** The outcome of a send, its exit code, and whether the configuration was invalid. */
+interface SendAttempt {
+  outcome: SendOutcome;
+  exitCode: number;
+  invalidConfig: boolean;
 }
 
 async function sendOnce(
   configPath: string | undefined,
   io: CliIo,
   request: SendRequest,
-): Promise<{ outcome: SendOutcome; exitCode: number }> {
+): Promise<SendAttempt> {
   try {
-    const result = await withRuntime(configPath, io, (runtime) => sendAndConfirm(runtime, request));
+    const result = await withRuntime(configPath, io, (runtime) => {
+      noteDroppedExtension(io, runtime, request.to);
 
-    return { outcome: sentOutcome(result), exitCode: ExitCode.ok };
+      return sendAndConfirm(runtime, request);
+    });
+
+    return { outcome: sentOutcome(result), exitCode: ExitCode.ok, invalidConfig: false };
   } catch (error) {
     const outcome = failedOutcome(error, request);
-    const exitCode = isConfigError(error) ? ExitCode.usage : exitCodes[outcome.status];
+    const invalidConfig = isConfigError(error);
+    const exitCode = invalidConfig ? ExitCode.usage : exitCodes[outcome.status];
 
-    return { outcome, exitCode };
+    return { outcome, exitCode, invalidConfig };
+  }
+}
+
+/**
+ * Prints a note on stderr when the recipient was written with an extension, which the
+ * normaliser splits off. An invalid recipient prints nothing here, because the send
+ * reports it.
+ */
+function noteDroppedExtension(io: CliIo, runtime: Runtime, to: string): void {
+  let recipient: ReturnType<typeof normalizeRecipient>;
+
+  try {
+    recipient = normalizeRecipient(to, { defaultRegion: runtime.config.defaultRegion });
+  } catch {
+    return;
+  }
+
+  if (recipient.extension !== undefined) {
+    writeLine(
+      io.stderr,
+      `Note: extension ${recipient.extension} of ${JSON.stringify(to)} was dropped, because ` +
+        `SMS goes to the number itself, ${recipient.value}.`,
+    );
   }
 }
 
@@ -195,7 +237,7 @@ export function failedOutcome(error: unknown, request: SendRequest): SendOutcome
   }
 
   if (isConfigError(error)) {
-    return { ...base, status: "error", message: `Invalid configuration: ${error.message}` };
+    return { ...base, status: "error", message: describeConfigError(error) };
   }
 
   if (isConsentCheckError(error)) {
@@ -256,9 +298,18 @@ function providerOutcome(
   };
 }
 
-function printOutcome(io: CliIo, outcome: SendOutcome, json: boolean): void {
+function printOutcome(io: CliIo, attempt: SendAttempt, json: boolean): void {
+  const { outcome } = attempt;
+
   if (json) {
     writeJson(io.stdout, outcome);
+
+    return;
+  }
+
+  // An invalid configuration is printed as every command prints it.
+  if (attempt.invalidConfig) {
+    writeError(io, outcome.message);
 
     return;
   }

@@ -23,6 +23,8 @@ export interface ServeControls {
 }
 
 function parseServeArgs(argv: string[]): { config: string | undefined } {
+  let config: string | undefined;
+
   try {
     const { values } = parseArgs({
       args: argv,
@@ -30,10 +32,19 @@ function parseServeArgs(argv: string[]): { config: string | undefined } {
       strict: true,
       allowPositionals: false,
     });
-    return { config: values.config };
+    config = values.config;
   } catch (error) {
     throw new UsageError((error as Error).message, "serve");
   }
+
+  if (config !== undefined && config.trim() === "") {
+    throw new UsageError(
+      "--config must not be empty; give the path of the configuration file",
+      "serve",
+    );
+  }
+
+  return { config };
 }
 
 /** Starts the forwarding worker when `forward` is configured; it wakes after every commit. */
@@ -147,7 +158,8 @@ async function serveUntilStopped(
   logger: Logger,
   controls: ServeControls,
 ): Promise<number> {
-  const runtime = await createRuntime(config, { logger });
+  // The server is the one command that creates a missing SQLite store.
+  const runtime = await createRuntime(config, { logger, createStore: true });
   const forwarder = startForwarding(runtime, logger);
 
   let server: RunningServer;

@@ -18,6 +18,7 @@ import {
   optionalString,
   type ParsedArgs,
   parseCommandArgs,
+  readConfigOption,
   rejectExtraPositionals,
 } from "./usage.js";
 
@@ -58,12 +59,13 @@ export async function runSimulate(argv: string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(argv, simulateOptions, "simulate");
   const { provider, simulator, kind } = checkTarget(args);
   const draft = simulator.draft(kind, args);
+  const configPath = readConfigOption(args, "simulate");
 
   let targetUrl: string;
   let webhook: SignedWebhook;
 
   try {
-    const config = await loadConfig(optionalString(args, "config"), io.env ?? process.env);
+    const config = await loadConfig(configPath, io.env ?? process.env);
     const url = optionalString(args, "url");
 
     targetUrl = url === undefined ? localUrl(config, provider, kind) : checkUrl(url);

@@ -46,6 +46,8 @@ Sends one SMS, unless the recipient has opted out.
 Options:
   --to NUMBER       Recipient phone number, in E.164 form (+12025550143), or in
                     national form when the configuration sets defaultRegion.
+                    An extension (ext. 5) is dropped with a note on stderr,
+                    because SMS goes to the number itself.
   --body TEXT       Message text.
   --from SENDER     Sending number, short code or sender ID. Default: the
                     provider's configured sender.
@@ -58,10 +60,15 @@ Options:
 ${configOption}
 ${helpOption}
 
+The SQLite store must exist, so that a mistyped store.path cannot open an empty
+store without the recorded opt-outs. "smsgate serve" creates it on its first
+start.
+
 Exit codes:
   0  sent
   1  another failure, such as the opt-out store being unavailable
-  2  invalid usage or configuration, or an invalid recipient number
+  2  invalid usage or configuration, an invalid recipient number, or no store
+     at store.path
   3  the recipient has opted out (the message was not sent)
   4  the provider rejected the message for another reason`;
 
@@ -100,13 +107,14 @@ Numbers in national form need defaultRegion in the configuration. NUMBER may
 also be a sender that webhooks store as it is: a channel address
 (whatsapp:+12025550143), a sender ID or a messaging service SID. Their events
 block no send, because the send guard checks phone numbers and short codes.
+The SQLite store must exist; "smsgate serve" creates it on its first start.
 
 Exit codes:
   0  success
   1  another failure, such as the opt-out store being unavailable
-  2  invalid usage or configuration, an invalid phone number, a missing
-     import file, a file that is not valid CSV or an import header without a
-     phone column`;
+  2  invalid usage or configuration, no store at store.path, an invalid phone
+     number, a missing import file, a file that is not valid CSV or an import
+     header without a phone column`;
 
 const simulateUsage = `Usage:
   smsgate simulate PROVIDER inbound --from NUMBER --to NUMBER --body TEXT [options]
@@ -287,8 +295,12 @@ function describeParseError(error: unknown, command: string): string {
 export function requireString(args: ParsedArgs, name: string, command: string): string {
   const value = args.values[name];
 
-  if (typeof value !== "string" || value === "") {
+  if (typeof value !== "string") {
     throw new UsageError(`missing required option --${name}`, command);
+  }
+
+  if (value === "") {
+    throw new UsageError(`--${name} must not be empty`, command);
   }
 
   return value;
@@ -299,6 +311,30 @@ export function optionalString(args: ParsedArgs, name: string): string | undefin
   const value = args.values[name];
 
   return typeof value === "string" ? value : undefined;
+}
+
+/**
+ * Returns a string option, or `undefined` when it was not given. An empty or blank value
+ * raises a {@link UsageError} that names the option and the expected value (`expected`).
+ */
+export function optionalNonBlankString(
+  args: ParsedArgs,
+  name: string,
+  command: string,
+  expected: string,
+): string | undefined {
+  const value = optionalString(args, name);
+
+  if (value !== undefined && value.trim() === "") {
+    throw new UsageError(`--${name} must not be empty; give ${expected}`, command);
+  }
+
+  return value;
+}
+
+/** Returns `--config FILE`, or `undefined` when it was not given. An empty path is rejected. */
+export function readConfigOption(args: ParsedArgs, command: string): string | undefined {
+  return optionalNonBlankString(args, "config", command, "the path of the configuration file");
 }
 
 /** Returns a repeatable string option as an array, empty when it was not given. */

@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { openSqliteStore } from "../../src/stores/sqlite.js";
 
 /** Root of the repository. */
 export const repoRoot = resolve(fileURLToPath(new URL("../..", import.meta.url)));
@@ -210,4 +211,12 @@ export async function writeConfig(dir: string, config: unknown): Promise<string>
   await writeFile(path, `${JSON.stringify(config, null, 2)}\n`);
 
   return path;
+}
+
+/**
+ * Creates an empty, migrated SQLite store at `path`, as the first `smsgate serve` does.
+ * Every other command stops when the store file is missing.
+ */
+export async function createStoreFile(path: string): Promise<void> {
+  await openSqliteStore({ path }).close();
 }
