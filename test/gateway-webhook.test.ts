@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { MemoryOptOutStore } from "../src/consent/memory.js";
 import type { ConsentEvent, OptOutStore } from "../src/consent/types.js";
+import { InvalidConsentEventError } from "../src/errors.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import type { GatewayOptions, ReviewItem } from "../src/gateway/types.js";
 import type {
@@ -218,6 +219,21 @@ describe("Gateway.handleWebhook answers", () => {
 
     expect(retry.status).toBe(200);
     expect(await controls.inner.isOptedOut(person)).toBe(true);
+  });
+
+  it("answers 400 when the store rejects the content", async () => {
+    const controls = controllableStore();
+    const { gateway, seen } = setup({}, controls.store);
+    controls.store.commitWebhook = async () => {
+      throw new InvalidConsentEventError("events[0].phone", "must be a consent identity");
+    };
+
+    const answer = await gateway.handleWebhook("fake", inbound("M1", "STOP"), { kind: "inbound" });
+
+    expect(answer.status).toBe(400);
+    expect(JSON.parse(answer.body ?? "{}").error).toBe("invalid-webhook");
+    expect(answer.body).toContain("events[0].phone");
+    expect(seen.optOut).toHaveLength(0);
   });
 
   it("survives a listener that throws", async () => {

@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import net, { type AddressInfo } from "node:net";
 import pg, { type PoolClient } from "pg";
 import { afterAll, afterEach, beforeEach, describe, expect, it } from "vitest";
+import { twilio } from "../providers/twilio/index.js";
 import type { ConsentEvent, WebhookReceipt } from "../src/consent/types.js";
 import { isConfigError, isConsentCheckError, isStoreError } from "../src/errors.js";
 import { Gateway } from "../src/gateway/gateway.js";
@@ -16,6 +17,11 @@ import {
 } from "../src/stores/postgres.js";
 import { FakeProvider } from "../src/testing/fake-provider.js";
 import { describeOptOutStore } from "../src/testing/store-suite.js";
+import {
+  buildTwilioInbound,
+  signedTwilioRequest,
+  TEST_TWILIO_ACCOUNT_SID,
+} from "../src/testing/twilio.js";
 import { rejection } from "./support/rejection.js";
 
 const DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/test";
@@ -726,6 +732,34 @@ describe("PostgresOptOutStore on a server", () => {
       return result.rowCount === 0;
     });
     expect(isStoreError(await rejection(store.record(event(phoneNumber(2)))))).toBe(true);
+  });
+});
+
+describe("PostgresOptOutStore behind a gateway", () => {
+  const schema = freshSchema();
+  let store: PostgresOptOutStore | undefined;
+
+  afterEach(async () => {
+    await store?.close();
+    await dropSchema(schema);
+  });
+
+  it("records a signed STOP whose text has U+0000", async () => {
+    store = await openPostgresStore({ url: TEST_URL, schema });
+    const authToken = "a".repeat(32);
+    const provider = twilio({ accountSid: TEST_TWILIO_ACCOUNT_SID, authToken, from: SENDER });
+    const gateway = new Gateway({ providers: [provider], store });
+    const url = "https://example.test/webhooks/twilio/inbound";
+    const { params } = buildTwilioInbound({ from: "+12025550702", to: SENDER, body: "STOP\u0000" });
+    const request = signedTwilioRequest({ authToken, url, params });
+
+    const answer = await gateway.handleWebhook("twilio", request, { kind: "inbound" });
+    const repeat = await gateway.handleWebhook("twilio", request, { kind: "inbound" });
+
+    expect(answer.status).toBe(200);
+    expect(repeat.status).toBe(200);
+    expect(await store.isOptedOut("+12025550702")).toBe(true);
+    expect((await store.history("+12025550702"))[0]?.text).toBe("STOP\uFFFD");
   });
 });
 

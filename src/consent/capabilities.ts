@@ -3,7 +3,7 @@
  * conformance suite look for at run time.
  */
 
-import type { HealthCheckStore, NonceStore, OptOutStore } from "./types.js";
+import type { HealthCheckStore, NonceStore, OptOutStore, OutboxStore } from "./types.js";
 
 /** Checks whether a store implements {@link NonceStore}. */
 export function isNonceStore(store: OptOutStore): store is OptOutStore & NonceStore {
@@ -13,4 +13,15 @@ export function isNonceStore(store: OptOutStore): store is OptOutStore & NonceSt
 /** Checks whether a store implements {@link HealthCheckStore}. */
 export function isHealthCheckStore(store: OptOutStore): store is OptOutStore & HealthCheckStore {
   return typeof (store as Partial<HealthCheckStore>).checkHealth === "function";
+}
+
+/** Checks whether a store implements {@link OutboxStore}: all three of its methods. */
+export function isOutboxStore(store: OptOutStore): store is OptOutStore & OutboxStore {
+  const candidate = store as Partial<OutboxStore>;
+
+  return (
+    typeof candidate.claimOutbox === "function" &&
+    typeof candidate.completeOutbox === "function" &&
+    typeof candidate.retryOutbox === "function"
+  );
 }

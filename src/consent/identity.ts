@@ -23,8 +23,11 @@ const providerSid = /^[A-Z]{2}[0-9a-fA-F]{32}$/;
 /** An alphanumeric sender ID: 1 to 11 characters from the GSM-safe set, with a letter. */
 const alphanumericId = /^(?=.*[A-Za-z])[A-Za-z0-9 .\-&_]{1,11}$/;
 
-/** `whatsapp:+12025550143`: a URI scheme, a colon and an address without whitespace. */
-const channelAddress = /^[A-Za-z][A-Za-z0-9+.-]*:\S+$/;
+/**
+ * `whatsapp:+12025550143`: a URI scheme, a colon and an address without whitespace or
+ * control characters.
+ */
+const channelAddress = /^[A-Za-z][A-Za-z0-9+.-]*:[^\s\p{Cc}]+$/u;
 
 /** `tel:` URIs are phone numbers, not channels. */
 const telUri = /^tel:/i;
@@ -63,6 +66,10 @@ export function findIdentityProblem(value: string): string | undefined {
 
   if (cleaned !== value) {
     return "contains invisible characters, or digits or plus signs outside ASCII";
+  }
+
+  if (/\p{Cc}/u.test(value)) {
+    return "contains control characters, such as U+0000";
   }
 
   if (value.startsWith("+")) {

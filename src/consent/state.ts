@@ -17,6 +17,7 @@ import {
   maxClockSkewMs,
 } from "./event-time.js";
 import { findIdentityProblem, isCanonicalIdentity } from "./identity.js";
+import { replaceNul } from "./nul.js";
 import type {
   ConsentAction,
   ConsentEvent,
@@ -131,12 +132,14 @@ export function deriveConsentState(
  * A store passes the time of recording as `recordedAt` when it copies an event to write it.
  * That time replaces the event's own `recordedAt`, and an `occurredAt` after it becomes
  * that time, so that an event dated ahead of the clock cannot outvote one recorded later.
+ * U+0000 in the id and the optional text fields becomes U+FFFD, as every store writes it
+ * (see {@link replaceNul}).
  */
 export function copyConsentEvent(event: ConsentEvent, recordedAt?: Date): ConsentEvent {
   const occurredAt =
     recordedAt === undefined ? event.occurredAt : clampOccurredAt(event.occurredAt, recordedAt);
   const copy: ConsentEvent = {
-    id: event.id,
+    id: replaceNul(event.id),
     phone: event.phone,
     action: event.action,
     sender: event.sender,
@@ -145,8 +148,10 @@ export function copyConsentEvent(event: ConsentEvent, recordedAt?: Date): Consen
   };
 
   for (const field of optionalEventFields) {
-    if (event[field] !== undefined) {
-      copy[field] = event[field];
+    const value = event[field];
+
+    if (value !== undefined) {
+      copy[field] = replaceNul(value);
     }
   }
 

@@ -1,6 +1,6 @@
 import { EventEmitter } from "node:events";
 import type { ConsentEvent, MessagePartGroup } from "../consent/types.js";
-import { redactPhone } from "../errors.js";
+import { isInvalidConsentEventError, isInvalidRequestError, redactPhone } from "../errors.js";
 import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
 import { sendMany } from "./bulk.js";
 import { replayedAnswer } from "./nonce.js";
@@ -23,7 +23,13 @@ import {
 } from "./webhook.js";
 
 /** The outcome of a webhook commit, shared with redeliveries that arrive while it runs. */
-type CommitOutcome = { ok: true; duplicate: boolean; replayed?: boolean } | { ok: false };
+/**
+ * The result of committing a webhook. `invalid` is set when the store rejected the receipt's
+ * content, which no retry can change.
+ */
+type CommitOutcome =
+  | { ok: true; duplicate: boolean; replayed?: boolean }
+  | { ok: false; invalid?: { message: string } };
 
 /** A commit in progress, with the nonce its request carried. */
 interface PendingCommit {
@@ -87,7 +93,8 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /**
    * Runs a webhook through verification, parsing, classification and a durable commit, and
    * returns the HTTP response. Never throws: a bad signature gives 401 or 403, a malformed body
-   * 400, an unknown provider 404, and a store failure 503 so that the provider retries.
+   * or content that the store rejects as invalid 400, an unknown provider 404, and a store
+   * failure 503 so that the provider retries.
    */
   async handleWebhook(
     providerName: string,
@@ -104,7 +111,9 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       const outcome = await this.#commitOnce(plan);
 
       if (!outcome.ok) {
-        return jsonAnswer(503, "store-unavailable", "The event could not be stored; retry later");
+        return outcome.invalid === undefined
+          ? jsonAnswer(503, "store-unavailable", "The event could not be stored; retry later")
+          : jsonAnswer(400, "invalid-webhook", outcome.invalid.message);
       }
 
       if (outcome.replayed) {
@@ -223,10 +232,17 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
       return { ok: true, duplicate };
     } catch (error) {
-      this.#options.logger.error(
-        { err: error, provider: plan.provider.name, receipt: plan.receipt.id },
-        "webhook not acknowledged: the store failed",
-      );
+      const context = { err: error, provider: plan.provider.name, receipt: plan.receipt.id };
+
+      // A retry of the same request would be rejected again, so the provider gets a 400
+      // instead of a 503 that it would retry until it gives up.
+      if (isInvalidConsentEventError(error) || isInvalidRequestError(error)) {
+        this.#options.logger.warn(context, "webhook rejected: the store rejected its content");
+
+        return { ok: false, invalid: { message: error.message } };
+      }
+
+      this.#options.logger.error(context, "webhook not acknowledged: the store failed");
 
       return { ok: false };
     }

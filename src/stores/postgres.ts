@@ -20,6 +20,7 @@
 
 import type { Pool } from "pg";
 import { numberNeedle, validateErasure } from "../consent/erasure.js";
+import { replaceNul } from "../consent/nul.js";
 import {
   copyConsentEvent,
   resolveScope,
@@ -110,19 +111,42 @@ function targetOfPool(pool: Pool): ConnectionTarget | undefined {
   }
 }
 
-/** Copies a receipt to write, with its events as recorded at `recordedAt`. */
+/**
+ * Copies a receipt to write, with its events as recorded at `recordedAt`. Its strings have
+ * U+0000 replaced (see {@link replaceNul}), because PostgreSQL's `text` cannot store it.
+ */
 function snapshotReceipt(receipt: WebhookReceipt, recordedAt: Date): ReceiptSnapshot {
+  const groupKey = receipt.completesPartGroup;
+
   return {
-    id: receipt.id,
-    provider: receipt.provider,
+    id: replaceNul(receipt.id),
+    provider: replaceNul(receipt.provider),
     receivedAt: new Date(receipt.receivedAt.getTime()),
     events: receipt.events.map((event) => copyConsentEvent(event, recordedAt)),
-    outbox: receipt.outbox.map(({ id, type, payload }) => ({ id, type, payload })),
-    completesPartGroup: receipt.completesPartGroup,
+    outbox: receipt.outbox.map(({ id, type, payload }) => ({
+      id: replaceNul(id),
+      type: replaceNul(type),
+      payload: replaceNul(payload),
+    })),
+    completesPartGroup: groupKey === undefined ? undefined : replaceNul(groupKey),
     statuses: (receipt.statuses ?? []).map((update) => ({
       ...update,
+      provider: replaceNul(update.provider),
+      messageId: replaceNul(update.messageId),
+      status: replaceNul(update.status),
       occurredAt: new Date(update.occurredAt.getTime()),
     })),
+  };
+}
+
+/** Copies a message part to write, with U+0000 replaced in its strings. */
+function snapshotPart(part: MessagePartInput): MessagePartInput {
+  return {
+    ...part,
+    groupKey: replaceNul(part.groupKey),
+    partId: replaceNul(part.partId),
+    payload: replaceNul(part.payload),
+    receivedAt: new Date(part.receivedAt.getTime()),
   };
 }
 
@@ -296,7 +320,11 @@ export class PostgresOptOutStore
     validateWebhookReceipt(receipt);
     const snapshot = snapshotReceipt(receipt, new Date());
 
-    const nonce = receipt.nonce && { ...receipt.nonce };
+    const nonce = receipt.nonce && {
+      ...receipt.nonce,
+      value: replaceNul(receipt.nonce.value),
+      requestHash: replaceNul(receipt.nonce.requestHash),
+    };
 
     return this.#run("commitWebhook", () =>
       runTransaction(this.#pool, (client) =>
@@ -312,7 +340,9 @@ export class PostgresOptOutStore
     this.#assertOpen("findNonce");
     validateNonceQuery(provider, nonce);
 
-    return this.#run("findNonce", () => this.#nonces.find(this.#pool, provider, nonce));
+    return this.#run("findNonce", () =>
+      this.#nonces.find(this.#pool, replaceNul(provider), replaceNul(nonce)),
+    );
   }
 
   /** Reads whether the store contains erased numbers, and the kept pseudonym key check. */
@@ -351,7 +381,7 @@ export class PostgresOptOutStore
   async addMessagePart(part: MessagePartInput): Promise<MessagePartGroup> {
     this.#assertOpen("addMessagePart");
     validateMessagePart(part);
-    const snapshot = { ...part, receivedAt: new Date(part.receivedAt.getTime()) };
+    const snapshot = snapshotPart(part);
 
     return this.#run("addMessagePart", () =>
       this.#partQueue.run(snapshot.groupKey, () =>
@@ -391,7 +421,9 @@ export class PostgresOptOutStore
     this.#assertOpen("deliveryStatus");
     validateStatusQuery(provider, messageId);
 
-    return this.#run("deliveryStatus", () => this.#queries.deliveryStatus(provider, messageId));
+    return this.#run("deliveryStatus", () =>
+      this.#queries.deliveryStatus(replaceNul(provider), replaceNul(messageId)),
+    );
   }
 
   /**
@@ -411,7 +443,7 @@ export class PostgresOptOutStore
     this.#assertOpen("completeOutbox");
     validateOutboxId(id);
 
-    await this.#run("completeOutbox", () => this.#queries.completeOutbox(id));
+    await this.#run("completeOutbox", () => this.#queries.completeOutbox(replaceNul(id)));
   }
 
   /** Releases a message's lease and schedules it for `notBefore`. Ignores an unknown id. */
@@ -419,7 +451,9 @@ export class PostgresOptOutStore
     this.#assertOpen("retryOutbox");
     validateOutboxRetry(id, notBefore, error);
 
-    await this.#run("retryOutbox", () => this.#queries.retryOutbox(id, notBefore, error));
+    await this.#run("retryOutbox", () =>
+      this.#queries.retryOutbox(replaceNul(id), notBefore, replaceNul(error)),
+    );
   }
 
   /** Reads back the settings in effect on one of the store's connections. */

@@ -1,4 +1,5 @@
 import { beforeEach, describe, expect, it } from "vitest";
+import { isOutboxStore } from "../consent/capabilities.js";
 import { isErasureStore, pseudonymKeyCheck, pseudonymOf } from "../consent/erasure.js";
 import { isPseudonymKeyStore } from "../consent/pseudonym-key.js";
 import type {
@@ -54,10 +55,6 @@ function receipt(id: string, fields: Partial<WebhookReceipt> = {}): WebhookRecei
 
 function inboundOutbox(id: string, from: string) {
   return { id, type: "inbound", payload: JSON.stringify({ message: { from, text: "hi" } }) };
-}
-
-function hasOutbox(store: OptOutStore): store is OptOutStore & OutboxStore {
-  return typeof (store as Partial<OutboxStore>).claimOutbox === "function";
 }
 
 /**
@@ -155,7 +152,7 @@ export function describeErasureStore(current: () => OptOutStore): void {
     });
 
     it("deletes outbox messages of the number", async ({ skip }) => {
-      skip(!hasOutbox(store), "the store does not implement OutboxStore");
+      skip(!isOutboxStore(store), "the store does not implement OutboxStore");
       const outbox = store as unknown as OutboxStore;
       const messages = [inboundOutbox("o1", PERSON), inboundOutbox("o2", OTHER)];
       await store.commitWebhook(receipt("r1", { outbox: messages }));

@@ -15,6 +15,7 @@
  */
 
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { isOutboxStore } from "../consent/capabilities.js";
 import { isErasureStore } from "../consent/erasure.js";
 import type {
   ConsentEvent,
@@ -32,6 +33,7 @@ import {
 } from "../errors.js";
 import { describeErasureStore } from "./store-suite-erasure.js";
 import { describeNonceStore } from "./store-suite-nonces.js";
+import { describeNulStore } from "./store-suite-nul.js";
 import { describePartStore } from "./store-suite-parts.js";
 import { describeStatusStore } from "./store-suite-statuses.js";
 
@@ -115,14 +117,6 @@ async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   }
 
   return all;
-}
-
-function hasOutbox(store: StoreUnderTest): store is OptOutStore & OutboxStore {
-  return (
-    typeof store.claimOutbox === "function" &&
-    typeof store.completeOutbox === "function" &&
-    typeof store.retryOutbox === "function"
-  );
 }
 
 async function expectInvalidEvent(
@@ -429,7 +423,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         expect(await store.history(valid.phone)).toEqual([]);
         expect(await store.history(future.phone)).toEqual([]);
         expect(await store.isOptedOut(valid.phone)).toBe(false);
-        if (hasOutbox(store)) {
+        if (isOutboxStore(store)) {
           expect(await store.claimOutbox(10, 60_000)).toEqual([]);
         }
       });
@@ -454,7 +448,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         expect(await store.history(future.phone)).toHaveLength(1);
         expect(await store.isOptedOut(valid.phone)).toBe(true);
         expect(await store.isOptedOut(future.phone)).toBe(false);
-        if (hasOutbox(store)) {
+        if (isOutboxStore(store)) {
           const claimed = await store.claimOutbox(10, 60_000);
           expect(claimed.map((entry) => entry.id)).toEqual(["outbox:retry"]);
         }
@@ -498,7 +492,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
 
         expect(await store.history(valid.phone)).toEqual([]);
         expect(await collect(store.listOptedOut())).toEqual([]);
-        if (hasOutbox(store)) {
+        if (isOutboxStore(store)) {
           expect(await store.claimOutbox(10, 60_000)).toEqual([]);
         }
       });
@@ -959,7 +953,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         expect(fresh).toHaveLength(1);
         expect(results.filter((result) => result.duplicate)).toHaveLength(19);
         expect(await store.history(phone)).toHaveLength(1);
-        if (hasOutbox(store)) {
+        if (isOutboxStore(store)) {
           expect(await store.claimOutbox(100, 60_000)).toHaveLength(1);
         }
       });
@@ -968,13 +962,14 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
     describePartStore(() => store);
     describeStatusStore(() => store);
     describeNonceStore(() => store);
+    describeNulStore(() => store);
     describeErasureStore(() => store);
 
     describe("outbox", () => {
       let outbox: OptOutStore & OutboxStore;
 
       beforeEach(({ skip }) => {
-        skip(!hasOutbox(store), "the store does not implement OutboxStore");
+        skip(!isOutboxStore(store), "the store does not implement OutboxStore");
         outbox = store as OptOutStore & OutboxStore;
       });
 
@@ -1070,7 +1065,7 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
         await expectStoreError(store.history(event.phone));
         await expectStoreError(collect(store.listOptedOut()));
         await expectStoreError(store.commitWebhook(makeReceipt({ id: "test:closed" })));
-        if (hasOutbox(store)) {
+        if (isOutboxStore(store)) {
           await expectStoreError(store.claimOutbox(1, 1000));
           await expectStoreError(store.completeOutbox("none"));
           await expectStoreError(store.retryOutbox("none", new Date(), "error"));
