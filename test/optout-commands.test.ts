@@ -73,6 +73,22 @@ async function csvFile(text: string): Promise<string> {
   return path;
 }
 
+/**
+ * Writes a configuration for the store `<name>.db` in the test directory, created when
+ * missing, with `key` as its pseudonym key or none.
+ */
+async function keyedStoreConfig(name: string, key: string | undefined): Promise<string> {
+  const path = join(dir, `${name}.db`);
+  const privacy = key === undefined ? {} : { privacy: { pseudonymKey: key } };
+  fileCounter += 1;
+
+  await createStoreFile(path);
+  return writeConfig(join(dir, `config-${fileCounter}`), {
+    store: { type: "sqlite", path },
+    ...privacy,
+  });
+}
+
 async function status(phone: string, config = configPath) {
   const result = await cli("optout", "status", phone, "--json", "--config", config);
   return JSON.parse(result.stdout) as Record<string, unknown>;
@@ -94,7 +110,7 @@ describe("optout import", () => {
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
     const report = JSON.parse(result.stdout);
 
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(5);
     expect(report.imported).toBe(3);
     expect(report.skipped).toBe(4);
     expect(report.errors.map((e: { line: number }) => e.line)).toEqual([4, 5, 6, 7]);
@@ -169,7 +185,7 @@ describe("optout import", () => {
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
     const report = JSON.parse(result.stdout);
 
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(5);
     expect(report.imported).toBe(2);
     expect(report.skipped).toBe(2);
     expect(report.errors.map((e: { line: number }) => e.line)).toEqual([3, 4]);
@@ -204,7 +220,7 @@ describe("optout import", () => {
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
     const report = JSON.parse(result.stdout);
 
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(5);
     expect(report.imported).toBe(1);
     expect(report.skipped).toBe(cases.length);
     cases.forEach(([time, reason], index) => {
@@ -243,7 +259,7 @@ describe("optout import", () => {
 
     const result = await cli("optout", "import", file, "--config", configPath);
 
-    expect(result.code).toBe(0);
+    expect(result.code).toBe(5);
     expect(result.stdout).toContain("Imported 0 events");
     expect(result.stdout).toContain(
       `line 2: occurredAt "1899-12-31T00:00:00Z" is before ${earliestOccurredAt.toISOString()}`,
@@ -292,15 +308,58 @@ describe("optout import", () => {
 
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
     const report = JSON.parse(result.stdout);
+    const lines = report.errors.map((error: { line: number }) => error.line);
 
+    expect(result.code).toBe(5);
     expect(report.imported).toBe(4);
-    expect(report.errors).toHaveLength(1);
-    expect(report.errors[0].line).toBe(6);
+    expect(report.skipped).toBe(1);
+    expect(lines).toEqual([2, 3, 4, 6]);
+    expect(report.errors[0].message).toContain("is a channel address, not a phone number");
+    expect(report.errors[1].message).toContain("is an alphanumeric sender ID");
+    expect(report.errors[2].message).toContain("is a messaging service SID");
+    expect(report.errors[3].message).toContain('invalid phone number "555-CALL-NOW"');
     expect((await status("whatsapp:+12025550133")).optedOut).toBe(true);
     expect((await status("ACME")).optedOut).toBe(true);
     expect((await status(service)).optedOut).toBe(true);
     expect((await status("+12025550134")).optedOut).toBe(true);
     expect((await status("+12025550133")).optedOut).toBe(false);
+  });
+
+  it("skipped lines exit 5", async () => {
+    const file = await csvFile("phone,occurredAt\n+12025550214,\n+12025550215,2026-02-30\n");
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain("Imported 1 event");
+    expect(result.stdout).toContain("Skipped 1 invalid line.");
+    expect((await status("+12025550214")).optedOut).toBe(true);
+  });
+
+  it("repeated column rejects the file", async () => {
+    const file = await csvFile("phone,phone,action\n+12025550224,+12025550225,opt-out\n");
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('names the column "phone" more than once');
+    expect(result.stderr).toContain("Nothing was imported");
+    expect((await status("+12025550224")).optedOut).toBe(false);
+    expect((await status("+12025550225")).optedOut).toBe(false);
+  });
+
+  it("notes a word in the phone column", async () => {
+    const file = await csvFile("phone,action\n+12025550228,opt-out\nbad,opt-out\n");
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(0);
+    expect(report.imported).toBe(2);
+    expect(report.skipped).toBe(0);
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0].line).toBe(3);
+    expect(report.errors[0].message).toContain("blocks no send");
   });
 
   it("store failure exits 1", async () => {
@@ -394,6 +453,36 @@ describe("optout export", () => {
 
     expect(result.code).toBe(2);
     expect(result.stderr).toContain("use csv or jsonl");
+  });
+});
+
+describe("optout on the memory store", () => {
+  it("write commands exit 2", async () => {
+    const memory = await writeConfig(join(dir, "memory"), { store: { type: "memory" } });
+    const file = await csvFile("phone\n+12025550143\n");
+    const calls = [
+      ["add", "+12025550143"],
+      ["remove", "+12025550143"],
+      ["forget", "+12025550143"],
+      ["import", file],
+    ];
+
+    for (const [subcommand, argument] of calls) {
+      const result = await cli("optout", subcommand ?? "", argument ?? "", "--config", memory);
+
+      expect(result.code, subcommand).toBe(2);
+      expect(result.stderr, subcommand).toContain("keeps nothing after the command exits");
+      expect(result.stdout, subcommand).toBe("");
+    }
+  });
+
+  it("status still answers", async () => {
+    const memory = await writeConfig(join(dir, "memory-read"), { store: { type: "memory" } });
+
+    const result = await cli("optout", "status", "+12025550143", "--config", memory);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("is not opted out");
   });
 });
 
@@ -530,6 +619,64 @@ describe("optout forget", () => {
     expect(status.code).toBe(2);
     expect(status.stderr).toContain("differs from the key");
     expect(forget.code).toBe(2);
+  });
+
+  it("import of erased rows needs the key", async () => {
+    const source = await keyedStoreConfig("erased-source", KEY);
+    await cli("optout", "add", "+12025550237", "--config", source);
+    await cli("optout", "forget", "+12025550237", "--config", source);
+    const exported = await csvFile((await cli("optout", "export", "--config", source)).stdout);
+    const keyless = await keyedStoreConfig("erased-keyless-target", undefined);
+
+    const result = await cli("optout", "import", exported, "--config", keyless);
+    const after = await cli("optout", "list", "--config", keyless);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("line 2 contains an erased number");
+    expect(result.stderr).toContain("privacy.pseudonymKey");
+    expect(after.code).toBe(0);
+    expect(after.stdout).toContain("No numbers are opted out");
+  });
+
+  it("import of erased rows keeps the key check", async () => {
+    const source = await keyedStoreConfig("check-source", KEY);
+    await cli("optout", "add", "+12025550238", "--config", source);
+    await cli("optout", "forget", "+12025550238", "--config", source);
+    const exported = await csvFile((await cli("optout", "export", "--config", source)).stdout);
+    const target = await keyedStoreConfig("check-target", KEY);
+    const wrongKey = await keyedStoreConfig("check-target", "wrong-pseudonym-key-0123456789abcdef");
+
+    const imported = await cli("optout", "import", exported, "--config", target);
+    const blocked = await cli("optout", "status", "+12025550238", "--json", "--config", target);
+    const withWrongKey = await cli("optout", "status", "+12025550238", "--config", wrongKey);
+
+    expect(imported.code).toBe(0);
+    expect(JSON.parse(blocked.stdout).optedOut).toBe(true);
+    expect(withWrongKey.code).toBe(2);
+    expect(withWrongKey.stderr).toContain("differs from the key");
+  });
+
+  it("first start keeps the key of erased events", async () => {
+    const config = await keyedStoreConfig("unchecked", KEY);
+    const store = openSqliteStore({ path: join(dir, "unchecked.db") });
+    await store.record({
+      id: "erased:unchecked",
+      phone: pseudonymOf(KEY, "+12025550239"),
+      action: "opt-out",
+      sender: "*",
+      source: "manual",
+      occurredAt: new Date(),
+    });
+    await store.close();
+    const wrongKey = await keyedStoreConfig("unchecked", "wrong-pseudonym-key-0123456789abcdef");
+
+    const first = await cli("optout", "status", "+12025550239", "--json", "--config", config);
+    const second = await cli("optout", "status", "+12025550239", "--config", wrongKey);
+
+    expect(first.code).toBe(0);
+    expect(JSON.parse(first.stdout).optedOut).toBe(true);
+    expect(second.code).toBe(2);
+    expect(second.stderr).toContain("differs from the key");
   });
 
   it("ignoreLostPseudonymKey starts with a warning", async () => {

@@ -17,11 +17,18 @@ import {
   findOccurredAtProblem,
   latestOccurredAt,
 } from "../consent/event-time.js";
+import { keepPseudonymKey } from "../consent/pseudonym-key.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
 import { CsvReader, type CsvRecord } from "./optout-csv.js";
-import { invalidNumberReason, readConsentIdentity } from "./optout-identity.js";
+import {
+  type ConsentIdentity,
+  describeKind,
+  invalidNumberReason,
+  isSendRecipient,
+  readConsentIdentity,
+} from "./optout-identity.js";
 import { normalizeScope } from "./optout-scope.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
@@ -55,6 +62,7 @@ export interface ImportError {
 interface ImportRow {
   line: number;
   phone: string;
+  phoneKind: ConsentIdentity["kind"];
   action: ConsentAction;
   scope: string;
   occurredAt: Date;
@@ -98,6 +106,21 @@ export async function runImport(
     throw error;
   }
 
+  const firstErased = parsed.rows.find((row) => row.phoneKind === "pseudonym");
+
+  if (firstErased !== undefined) {
+    const key = runtime.config.privacy.pseudonymKey;
+
+    if (key === undefined) {
+      writeError(io, missingKeyMessage(firstErased.line));
+      return ExitCode.usage;
+    }
+
+    // The store keeps the key's check value before it contains erased numbers, so that a later
+    // start with another key stops instead of sending to them.
+    await keepPseudonymKey(runtime.store, key);
+  }
+
   const events = parsed.rows.map((row) => importEvent(row, parsed.hash));
   const result = await runtime.store.commitWebhook({
     id: `import:${parsed.hash}`,
@@ -109,7 +132,16 @@ export async function runImport(
 
   const imported = result.duplicate ? 0 : events.length;
   printReport(io, { file, imported, duplicate: result.duplicate, parsed, json });
-  return ExitCode.ok;
+  return parsed.skipped > 0 ? ExitCode.skippedLines : ExitCode.ok;
+}
+
+function missingKeyMessage(line: number): string {
+  return (
+    `line ${line} contains an erased number (a pseudonym made by optout forget), which ` +
+    "blocks sends only with the pseudonym key that made it. Set privacy.pseudonymKey to " +
+    "the key of the store the file was exported from, then import it again. Nothing was " +
+    "imported"
+  );
 }
 
 /** Says what is wrong with the import path, or nothing when it is a readable file. */
@@ -200,7 +232,10 @@ function acceptRecord(
   }
 
   try {
-    parsed.rows.push(readRow(parsed.header, record, region, now));
+    const row = readRow(parsed.header, record, region, now);
+
+    parsed.rows.push(row);
+    noteNonRecipient(parsed, row);
   } catch (error) {
     if (!(error instanceof RowError)) {
       throw error;
@@ -208,6 +243,24 @@ function acceptRecord(
 
     reportLine(parsed, record.line, error.message);
     parsed.skipped += 1;
+  }
+}
+
+/**
+ * Lists a row whose phone is an identity that no message is sent to, such as a word in a
+ * shifted column. It is imported, because an export writes such identities, but it blocks
+ * no send.
+ */
+function noteNonRecipient(parsed: ParsedFile, row: ImportRow): void {
+  const identity = { value: row.phone, kind: row.phoneKind };
+
+  if (!isSendRecipient(identity)) {
+    reportLine(
+      parsed,
+      row.line,
+      `phone ${JSON.stringify(row.phone)} is ${describeKind(row.phoneKind)}, not a phone ` +
+        "number, so it was imported but blocks no send; check that the columns match the header",
+    );
   }
 }
 
@@ -223,6 +276,14 @@ function readHeader(parsed: ParsedFile, record: CsvRecord): string[] {
   }
 
   const header = record.fields.map((name) => name.trim());
+  const repeated = header.find((name, index) => header.indexOf(name) !== index);
+
+  if (repeated !== undefined) {
+    throw new ImportFileError(
+      `the header names the column ${JSON.stringify(repeated)} more than once, so the ` +
+        "values of one of them would be lost; give each column once. Nothing was imported",
+    );
+  }
 
   if (!header.includes("phone")) {
     throw new ImportFileError(
@@ -264,9 +325,12 @@ function readRow(
     return text === "" ? undefined : text;
   };
 
+  const identity = readPhone(value("phone"), region);
+
   return {
     line: record.line,
-    phone: readPhone(value("phone"), region),
+    phone: identity.value,
+    phoneKind: identity.kind,
     action: readAction(value("action")),
     scope: readScope(value("scope"), region),
     occurredAt: readTime(value("occurredAt"), now),
@@ -274,7 +338,7 @@ function readRow(
   };
 }
 
-function readPhone(text: string | undefined, region: CountryCode | undefined): string {
+function readPhone(text: string | undefined, region: CountryCode | undefined): ConsentIdentity {
   if (text === undefined) {
     throw new RowError("phone is empty");
   }
@@ -282,7 +346,7 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): s
   // An erased number moved from another store keeps its pseudonym, and a channel address or
   // sender ID keeps the key that its webhook events are stored under.
   try {
-    return readConsentIdentity(text, region).value;
+    return readConsentIdentity(text, region);
   } catch (error) {
     if (isInvalidPhoneNumberError(error)) {
       throw new RowError(

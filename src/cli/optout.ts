@@ -23,6 +23,7 @@ import {
   ExitCode,
   formatTable,
   UsageError,
+  writeError,
   writeJson,
   writeLine,
   writeLineDrained,
@@ -148,7 +149,21 @@ function rejectForeignOptions(args: ParsedArgs, subcommand: string, allowed: str
   }
 }
 
+/** Subcommands that write to the store. */
+const writingSubcommands: ReadonlySet<string> = new Set(["add", "remove", "import", "forget"]);
+
 async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<number> {
+  // The memory store lives only as long as this process, so a write would be reported as
+  // done and then lost when the command exits.
+  if (runtime.config.store.type === "memory" && writingSubcommands.has(call.subcommand)) {
+    writeError(
+      io,
+      `optout ${call.subcommand} would write to the memory store, which keeps nothing after ` +
+        "the command exits; set store.type to sqlite or postgres to keep opt-outs",
+    );
+    return ExitCode.usage;
+  }
+
   if (call.subcommand === "import") {
     return runImport(runtime, io, call.number ?? "", call.json);
   }

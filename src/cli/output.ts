@@ -28,6 +28,8 @@ export const ExitCode = {
   optedOut: 3,
   /** The provider rejected the message for a reason other than an opt-out. */
   rejected: 4,
+  /** `optout import` imported the valid lines of a file but skipped invalid ones. */
+  skippedLines: 5,
 } as const;
 
 /** One of the values of {@link ExitCode}. */

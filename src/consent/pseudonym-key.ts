@@ -29,6 +29,10 @@ const lostKeyHint =
  * without erased numbers and without a kept check value passes with any key or none. A
  * store that does not implement {@link PseudonymKeyStore} is not checked.
  *
+ * A store with erased numbers but no kept check value, such as one that received them by
+ * import or erased them before stores kept the value, keeps the check value of `key` from
+ * then on. A later start with another key is then stopped.
+ *
  * @throws {ConfigError} at `privacy.pseudonymKey` when the store contains erased numbers and
  *   `key` is missing, or when `key` differs from the key whose check value the store kept.
  */
@@ -54,7 +58,15 @@ export async function verifyPseudonymKey(
     return;
   }
 
-  if (status.keyCheck !== undefined && status.keyCheck !== pseudonymKeyCheck(key)) {
+  if (status.keyCheck === undefined) {
+    if (status.erased) {
+      await keepPseudonymKey(store, key);
+    }
+
+    return;
+  }
+
+  if (status.keyCheck !== pseudonymKeyCheck(key)) {
     throw keyMismatch();
   }
 }
