@@ -377,8 +377,8 @@ describe("missing store", () => {
 
   function missingStoreMessage(path: string): string {
     return (
-      `smsgate: invalid configuration: store.path: no store exists at ${path}. Check ` +
-      'store.path in the configuration, or run "smsgate serve" once to create the store\n'
+      `smsgate: no SQLite store exists at ${path}; run \`smsgate serve\` once to create ` +
+      "it, or check store.path in the configuration\n"
     );
   }
 
@@ -424,8 +424,8 @@ describe("missing store", () => {
     expect(result.code).toBe(2);
     expect(outcome.status).toBe("error");
     expect(outcome.message).toBe(
-      `invalid configuration: store.path: no store exists at ${missing}. Check store.path ` +
-        'in the configuration, or run "smsgate serve" once to create the store',
+      `no SQLite store exists at ${missing}; run \`smsgate serve\` once to create it, or ` +
+        "check store.path in the configuration",
     );
     expect(existsSync(missing)).toBe(false);
   });
@@ -467,6 +467,59 @@ describe("missing store", () => {
     }
 
     expect(existsSync(missing)).toBe(false);
+  });
+});
+
+describe("provider without auth token", () => {
+  const person = "+12025550167";
+  const twilioWarning = "No Twilio auth token is configured";
+  const plivoWarning = "No Plivo auth token is configured";
+  let tokenlessConfigPath: string;
+
+  beforeAll(async () => {
+    tokenlessConfigPath = await writeConfig(join(dir, "tokenless"), {
+      store: { type: "sqlite", path: join(dir, "tokenless.db") },
+      insecureSkipSignatureVerification: true,
+      providers: {
+        twilio: { accountSid: api.accountSid, from: sender, apiBaseUrl: api.url },
+        plivo: { authId: plivoApi.authId, from: sender, apiBaseUrl: plivoApi.url },
+      },
+    });
+    await createStoreFile(join(dir, "tokenless.db"));
+  });
+
+  it("optout status prints nothing on stderr", async () => {
+    const result = await cli("optout", "status", person, "--config", tokenlessConfigPath);
+
+    expect(result.code).toBe(0);
+    expect(result.stderr).toBe("");
+  });
+
+  it("other optout subcommands print no warning", async () => {
+    const subcommands = [
+      ["add", person],
+      ["remove", person],
+      ["history", person],
+      ["list"],
+      ["export"],
+    ];
+
+    for (const subcommand of subcommands) {
+      const result = await cli("optout", ...subcommand, "--config", tokenlessConfigPath);
+
+      expect(result.code, subcommand.join(" ")).toBe(0);
+      expect(result.stderr, subcommand.join(" ")).toBe("");
+    }
+  });
+
+  it("send warns about each missing token", async () => {
+    const result = await cli(
+      "send",
+      ...["--to", person, "--body", "hi", "--config", tokenlessConfigPath],
+    );
+
+    expect(result.stderr).toContain(twilioWarning);
+    expect(result.stderr).toContain(plivoWarning);
   });
 });
 

@@ -188,8 +188,8 @@ describe("development mode", () => {
 
     expect(sendBeforeServe.code).toBe(2);
     expect(sendBeforeServe.stderr).toBe(
-      `smsgate: invalid configuration: store.path: no store exists at ${path}. Check ` +
-        'store.path in the configuration, or run "smsgate serve" once to create the store\n',
+      `smsgate: no SQLite store exists at ${path}; run \`smsgate serve\` once to create ` +
+        "it, or check store.path in the configuration\n",
     );
     expect(filesBeforeServe).toEqual(["smsgate.config.json"]);
   });

@@ -12,7 +12,17 @@ import {
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
 import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
-import { createRuntime, type Runtime } from "./runtime.js";
+import { createRuntime, type Runtime, StoreNotFoundError } from "./runtime.js";
+
+/** Options of {@link withRuntime}. */
+export interface WithRuntimeOptions {
+  /**
+   * Whether the command sends through the providers. Only then are warnings that matter
+   * for sends alone, such as a missing auth token, logged.
+   * @default false
+   */
+  sends?: boolean | undefined;
+}
 
 /**
  * Loads the configuration, opens the runtime (store, providers, gateway), runs `use` and
@@ -24,10 +34,15 @@ export async function withRuntime<T>(
   configPath: string | undefined,
   io: CliIo,
   use: (runtime: Runtime) => Promise<T>,
+  options: WithRuntimeOptions = {},
 ): Promise<T> {
   const config = await loadConfig(configPath, io.env ?? process.env);
   const logger = createLogger({ destination: io.stderr, level: "warn" });
-  const runtime = await createRuntime(config, { logger, createStore: false });
+  const runtime = await createRuntime(config, {
+    logger,
+    createStore: false,
+    sends: options.sends ?? false,
+  });
 
   try {
     return await use(runtime);
@@ -38,11 +53,18 @@ export async function withRuntime<T>(
 
 /**
  * Prints an error raised while loading the configuration or opening the runtime, and
- * returns its exit code: 2 for a configuration error, 1 for anything else.
+ * returns its exit code: 2 for a configuration error or a missing SQLite store, 1 for
+ * anything else.
  */
 export function reportStartupError(io: CliIo, error: unknown): number {
   if (isConfigError(error)) {
     writeError(io, describeConfigError(error));
+
+    return ExitCode.usage;
+  }
+
+  if (error instanceof StoreNotFoundError) {
+    writeError(io, error.message);
 
     return ExitCode.usage;
   }
@@ -62,7 +84,8 @@ export function describeConfigError(error: ConfigError): string {
 
 /**
  * Prints an error raised by a command that reads numbers (`optout`, `simulate`) and
- * returns its exit code: 2 for an invalid number or configuration, 1 for anything else.
+ * returns its exit code: 2 for an invalid number or configuration or a missing SQLite
+ * store, 1 for anything else.
  */
 export function reportCommandError(io: CliIo, error: unknown): number {
   if (isInvalidPhoneNumberError(error)) {

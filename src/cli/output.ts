@@ -55,10 +55,13 @@ export function writeLine(sink: TextSink, text = ""): void {
 /** A sink with the backpressure signal of a Node.js writable stream. */
 interface DrainableSink extends TextSink {
   once(event: "drain" | "close", listener: () => void): unknown;
+  removeListener(event: "drain" | "close", listener: () => void): unknown;
 }
 
 function isDrainable(sink: TextSink): sink is DrainableSink {
-  return typeof (sink as Partial<DrainableSink>).once === "function";
+  const candidate = sink as Partial<DrainableSink>;
+
+  return typeof candidate.once === "function" && typeof candidate.removeListener === "function";
 }
 
 /**
@@ -72,9 +75,17 @@ export async function writeLineDrained(sink: TextSink, text: string): Promise<vo
     return;
   }
 
+  // Whichever event comes first removes the other listener, so that a long stream of
+  // waits does not pile up `close` listeners on the sink.
   await new Promise<void>((resolve) => {
-    sink.once("drain", resolve);
-    sink.once("close", resolve);
+    const done = () => {
+      sink.removeListener("drain", done);
+      sink.removeListener("close", done);
+      resolve();
+    };
+
+    sink.once("drain", done);
+    sink.once("close", done);
   });
 }
 

@@ -107,17 +107,19 @@ const builders: readonly ProviderBuilder[] = [buildTwilio, buildVonage, buildPli
 
 /**
  * Builds every configured provider and appends it to `providers` at once, so that the
- * caller can close the ones already built when a later one fails.
+ * caller can close the ones already built when a later one fails. `sendWarningLogger`
+ * receives the warnings about sends that will fail, so a command that never sends can
+ * pass a silent logger.
  *
  * @throws {ConfigError} naming the option path when a provider's options are invalid.
  */
 export function addConfiguredProviders(
   config: SmsgateConfig,
-  logger: Logger,
+  sendWarningLogger: Logger,
   providers: Provider[],
 ): void {
   for (const build of builders) {
-    const built = build(config, logger);
+    const built = build(config, sendWarningLogger);
 
     if (Array.isArray(built)) {
       providers.push(...built);

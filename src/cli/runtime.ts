@@ -48,6 +48,26 @@ export interface Runtime {
   close(): Promise<void>;
 }
 
+/**
+ * Raised in place of opening an empty store when the SQLite file is missing and the
+ * command does not create it. The configuration may be valid, because only `serve`
+ * creates the store.
+ */
+export class StoreNotFoundError extends Error {
+  /** Absolute path of the missing SQLite file. */
+  readonly path: string;
+
+  constructor(path: string, options?: { cause?: unknown }) {
+    super(
+      `no SQLite store exists at ${path}; run \`smsgate serve\` once to create it, or check ` +
+        "store.path in the configuration",
+      options,
+    );
+    this.name = "StoreNotFoundError";
+    this.path = path;
+  }
+}
+
 /** Options of {@link createRuntime}. */
 export interface RuntimeOptions {
   /** Receives the gateway's diagnostics. @default a logger that discards everything */
@@ -56,12 +76,17 @@ export interface RuntimeOptions {
   cwd?: string | undefined;
   /**
    * Creates the SQLite file (and its directories) when it does not exist. Only `serve`
-   * passes true from the CLI. Every other command stops with a {@link ConfigError} naming
-   * `store.path`, so a mistyped path cannot open an empty store and send to numbers that
-   * opted out.
+   * passes true from the CLI. Every other command stops with a {@link StoreNotFoundError},
+   * so a mistyped path cannot open an empty store and send to numbers that opted out.
    * @default true
    */
   createStore?: boolean | undefined;
+  /**
+   * Whether the command sends through the providers. When false, warnings that matter
+   * only for sends, such as a missing auth token, are not logged.
+   * @default true
+   */
+  sends?: boolean | undefined;
 }
 
 // In development mode with the memory store, the secrets and loopback files still need a
@@ -72,8 +97,7 @@ const defaultStoreFile = "smsgate.db";
  * Opens the configured store. A missing SQLite file is created, with its directory, only
  * when `create` is true. The PostgreSQL driver is loaded only when that store is configured.
  *
- * @throws {ConfigError} naming `store.path` when the SQLite file is missing and `create`
- *   is false.
+ * @throws {StoreNotFoundError} when the SQLite file is missing and `create` is false.
  */
 async function openStore(
   config: SmsgateConfig,
@@ -108,12 +132,7 @@ async function openStore(
       throw error;
     }
 
-    throw new ConfigError(
-      "store.path",
-      `no store exists at ${path}. Check store.path in the configuration, or run ` +
-        '"smsgate serve" once to create the store',
-      { cause: error },
-    );
+    throw new StoreNotFoundError(path, { cause: error });
   }
 }
 
@@ -155,9 +174,9 @@ async function closeProviders(providers: readonly Provider[]): Promise<void> {
  * any provider in the configuration, runs in development mode: webhooks are verified with a development
  * token kept in `<store path>.dev.json`, and sends go to `<store path>.loopback.jsonl`.
  *
- * @throws {ConfigError} when a provider's options are invalid, when `forward` is set
- *   and the store has no outbox, or when the SQLite file is missing and `createStore` is
- *   false.
+ * @throws {ConfigError} when a provider's options are invalid, or when `forward` is set
+ *   and the store has no outbox.
+ * @throws {StoreNotFoundError} when the SQLite file is missing and `createStore` is false.
  * @throws {StoreError} when the store cannot be opened.
  */
 export async function createRuntime(
@@ -182,7 +201,8 @@ export async function createRuntime(
       providers.push(devMode.provider);
       dev = devMode.dev;
     } else {
-      addConfiguredProviders(config, logger, providers);
+      const sendWarningLogger = options.sends === false ? silentLogger : logger;
+      addConfiguredProviders(config, sendWarningLogger, providers);
     }
 
     const gateway = new Gateway({

@@ -23,7 +23,7 @@ import {
   withRuntime,
 } from "./context.js";
 import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
-import type { Runtime } from "./runtime.js";
+import { type Runtime, StoreNotFoundError } from "./runtime.js";
 import {
   type OptionSpec,
   optionalNonBlankString,
@@ -95,11 +95,14 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
   return sent.exitCode;
 }
 
-/** The outcome of a send, its exit code, and whether the configuration was invalid. */
+/**
+ * The outcome of a send, its exit code, and whether the command stopped before sending
+ * because the configuration was invalid or the SQLite store was missing.
+ */
 interface SendAttempt {
   outcome: SendOutcome;
   exitCode: number;
-  invalidConfig: boolean;
+  startupError: boolean;
 }
 
 async function sendOnce(
@@ -108,19 +111,24 @@ async function sendOnce(
   request: SendRequest,
 ): Promise<SendAttempt> {
   try {
-    const result = await withRuntime(configPath, io, (runtime) => {
-      noteDroppedExtension(io, runtime, request.to);
+    const result = await withRuntime(
+      configPath,
+      io,
+      (runtime) => {
+        noteDroppedExtension(io, runtime, request.to);
 
-      return sendAndConfirm(runtime, request);
-    });
+        return sendAndConfirm(runtime, request);
+      },
+      { sends: true },
+    );
 
-    return { outcome: sentOutcome(result), exitCode: ExitCode.ok, invalidConfig: false };
+    return { outcome: sentOutcome(result), exitCode: ExitCode.ok, startupError: false };
   } catch (error) {
     const outcome = failedOutcome(error, request);
-    const invalidConfig = isConfigError(error);
-    const exitCode = invalidConfig ? ExitCode.usage : exitCodes[outcome.status];
+    const startupError = isConfigError(error) || error instanceof StoreNotFoundError;
+    const exitCode = startupError ? ExitCode.usage : exitCodes[outcome.status];
 
-    return { outcome, exitCode, invalidConfig };
+    return { outcome, exitCode, startupError };
   }
 }
 
@@ -240,6 +248,10 @@ export function failedOutcome(error: unknown, request: SendRequest): SendOutcome
     return { ...base, status: "error", message: describeConfigError(error) };
   }
 
+  if (error instanceof StoreNotFoundError) {
+    return { ...base, status: "error", message: error.message };
+  }
+
   if (isConsentCheckError(error)) {
     const cause = error.cause === undefined ? "" : ` Cause: ${describeFailure(error.cause)}`;
 
@@ -307,8 +319,8 @@ function printOutcome(io: CliIo, attempt: SendAttempt, json: boolean): void {
     return;
   }
 
-  // An invalid configuration is printed as every command prints it.
-  if (attempt.invalidConfig) {
+  // An invalid configuration or a missing store is printed as every command prints it.
+  if (attempt.startupError) {
     writeError(io, outcome.message);
 
     return;
