@@ -232,6 +232,23 @@ describe("send arguments", () => {
     expect(api.requests).toHaveLength(0);
   });
 
+  it("invalid number is printed as typed", async () => {
+    const result = await cli("send", "--to", "+1202555014", "--body", "hi", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('Invalid phone number "+1202555014": ');
+    expect(result.stderr).not.toContain('"+1***');
+    expect(api.requests).toHaveLength(0);
+  });
+
+  it("long invalid input is cut", async () => {
+    const input = `+1${"2".repeat(100)}`;
+    const result = await cli("send", "--to", input, "--body", "hi", "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(`"${input.slice(0, 64)}…" (102 characters)`);
+  });
+
   it("invalid number --json has status invalid", async () => {
     const result = await cli(
       "send",

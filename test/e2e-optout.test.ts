@@ -154,8 +154,14 @@ describe("smsgate optout", () => {
 
     const result = await stack.cli("optout", "list");
 
+    const [header, ...lines] = result.stdout.split("\n");
+    const line = lines.find((text) => text.startsWith(`${person} `));
+
     expect(result.code).toBe(0);
-    expect(result.stdout).toMatch(new RegExp(`^\\${person}\\s+\\d{4}-`, "m"));
+    expect(header).toMatch(/^PHONE\s+SINCE\s+SOURCE\s+SENDER$/);
+    expect(line).toMatch(new RegExp(`^\\${person}\\s+\\d{4}-`));
+    expect(line?.indexOf("manual")).toBe(header?.indexOf("SOURCE"));
+    expect(line?.indexOf("*")).toBe(header?.indexOf("SENDER"));
   });
 
   it("invalid number exits 2 naming it", async () => {

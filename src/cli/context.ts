@@ -11,6 +11,7 @@ import {
 } from "../errors.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
+import { invalidNumberReason } from "./optout-identity.js";
 import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
 import { createRuntime, type Runtime, StoreNotFoundError } from "./runtime.js";
 
@@ -97,19 +98,36 @@ export function reportCommandError(io: CliIo, error: unknown): number {
   return reportStartupError(io, error);
 }
 
+/** Maximum length of an invalid input that the CLI prints whole. */
+const maxPrintedInputLength = 64;
+
 /**
  * Describes an invalid number as a sentence, with how to write numbers unless the message
  * already mentions `defaultRegion`, as the normaliser's messages about national numbers do.
+ *
+ * The library masks the digits of the input in the error's message, because applications
+ * log it. The CLI prints the input as its user typed it, so that they can see the mistake,
+ * and cuts only a long one.
  */
 export function describeInvalidNumber(error: InvalidPhoneNumberError): string {
-  if (error.message.includes("defaultRegion")) {
-    return `${error.message}.`;
+  const message = `Invalid phone number ${quoteInput(error.input)}: ${invalidNumberReason(error)}`;
+
+  if (message.includes("defaultRegion")) {
+    return `${message}.`;
   }
 
   return (
-    `${error.message}. Write numbers in E.164 form, such as +12025550143, or set ` +
+    `${message}. Write numbers in E.164 form, such as +12025550143, or set ` +
     "defaultRegion in the configuration for national numbers."
   );
+}
+
+function quoteInput(input: string): string {
+  if (input.length <= maxPrintedInputLength) {
+    return JSON.stringify(input);
+  }
+
+  return `${JSON.stringify(`${input.slice(0, maxPrintedInputLength)}…`)} (${input.length} characters)`;
 }
 
 /** Describes an unexpected error in one line, with its code when it is an smsgate error. */

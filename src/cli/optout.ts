@@ -3,6 +3,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
+import { consentSources } from "../consent/state.js";
 import type { ConsentAction, ConsentEvent, ConsentState, OptOutStore } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
@@ -412,6 +413,10 @@ async function printList(
   let count = 0;
 
   for await (const state of states) {
+    if (!json && count === 0) {
+      await writeLineDrained(io.stdout, listHeader);
+    }
+
     const line = json ? JSON.stringify(stateJson(state)) : listLine(state);
 
     await writeLineDrained(io.stdout, line);
@@ -426,11 +431,24 @@ async function printList(
   return ExitCode.ok;
 }
 
+/**
+ * Fixed widths of the columns of `optout list` before the last, because its lines are
+ * written as the store yields them. They fit an E.164 number, an ISO 8601 time and the
+ * longest source name. A longer identity, such as a channel address, widens its own line.
+ */
+const listWidths = [16, 24, Math.max(...consentSources.map((source) => source.length))];
+
+function formatListLine(cells: readonly string[]): string {
+  return cells.map((cell, index) => cell.padEnd(listWidths[index] ?? 0)).join("  ");
+}
+
+const listHeader = formatListLine(["PHONE", "SINCE", "SOURCE", "SENDER"]);
+
 function listLine(state: ConsentState): string {
   const last = state.lastEvent;
   const since = last?.occurredAt.toISOString() ?? "-";
 
-  return [state.phone.padEnd(16), since, last?.source ?? "-", last?.sender ?? "-"].join("  ");
+  return formatListLine([state.phone, since, last?.source ?? "-", last?.sender ?? "-"]);
 }
 
 function quoteOrDash(value: string | undefined): string {
