@@ -10,6 +10,7 @@ import {
   loadConfig,
   parseConfig,
 } from "../src/cli/config.js";
+import { createRuntime } from "../src/cli/runtime.js";
 import { type ConfigError, isConfigError } from "../src/errors.js";
 
 const accountSid = "AC0123456789abcdef0123456789abcdef";
@@ -298,7 +299,12 @@ describe("parseConfig errors", () => {
     ["unknown store key", { store: { type: "memory", path: "x" } }, "store.path", /type/],
     ["unknown store type", { store: { type: "redis" } }, "store.type", /sqlite/],
     ["postgres store without url", { store: { type: "postgres" } }, "store.url", /required/],
-    ["port as a string", { listen: { port: "8080" } }, "listen.port", /expected number/],
+    [
+      "port as a string",
+      { listen: { port: "8080" } },
+      "listen.port",
+      /must be a number \(received the string "8080"\)/,
+    ],
     ["port out of range", { listen: { port: 70000 } }, "listen.port", /65535/],
     [
       "fractional body limit",
@@ -322,7 +328,7 @@ describe("parseConfig errors", () => {
       "insecure flag as a string",
       { insecureSkipSignatureVerification: "yes" },
       "insecureSkipSignatureVerification",
-      /boolean/,
+      /must be true or false/,
     ],
     ["publicUrl with a query", { publicUrl: "https://x.com/?a=1" }, "publicUrl", /query/],
     ["publicUrl with a fragment", { publicUrl: "https://x.com/#a" }, "publicUrl", /fragment/],
@@ -341,7 +347,7 @@ describe("parseConfig errors", () => {
       "yesIsOptIn as a string",
       { keywords: { yesIsOptIn: "true" } },
       "keywords.yesIsOptIn",
-      /boolean/,
+      /must be true or false/,
     ],
     [
       "forward without secret",
@@ -415,7 +421,7 @@ describe("parseConfig errors", () => {
       "vonage signedRequests as a string",
       { providers: { vonage: { ...vonageInput, signedRequests: "yes" } } },
       "providers.vonage.signedRequests",
-      /boolean/,
+      /must be true or false/,
     ],
     [
       "vonage apiBaseUrl not http",
@@ -439,7 +445,7 @@ describe("parseConfig errors", () => {
       "plivo requireV3Signature as a string",
       { providers: { plivo: { ...plivoInput, requireV3Signature: "true" } } },
       "providers.plivo.requireV3Signature",
-      /boolean/,
+      /must be true or false/,
     ],
     [
       "fractional plivo timeout",
@@ -466,6 +472,228 @@ describe("parseConfig errors", () => {
 
     expect(error.message).toContain("listen.port: ");
     expect(error.message).toContain("\noptOutScope: ");
+  });
+});
+
+describe("parseConfig messages", () => {
+  const hostAdvice =
+    "use an address of this machine, such as 127.0.0.1, ::1 or 0.0.0.0 for all IPv4 addresses, " +
+    "or a host name such as localhost";
+
+  const cases: Array<[string, unknown, string]> = [
+    [
+      "port as a string",
+      { listen: { port: "8787" } },
+      'listen.port: must be a number (received the string "8787")',
+    ],
+    [
+      "unknown store type",
+      { store: { type: "mongo" } },
+      'store.type: must be one of "sqlite", "memory", "postgres" (received "mongo")',
+    ],
+    [
+      "store type as a number",
+      { store: { type: 5 } },
+      'store.type: must be one of "sqlite", "memory", "postgres" (received the number 5)',
+    ],
+    [
+      "unknown scope",
+      { optOutScope: "per-sender" },
+      'optOutScope: must be one of "global", "sender" (received "per-sender")',
+    ],
+    [
+      "boolean as a string",
+      { keywords: { yesIsOptIn: "true" } },
+      'keywords.yesIsOptIn: must be true or false (received the string "true")',
+    ],
+    [
+      "array as an object",
+      { trustProxy: { first: "10.0.0.1" } },
+      "trustProxy: must be an array (received an object)",
+    ],
+    [
+      "object as a number",
+      { listen: 8787 },
+      "listen: must be an object (received the number 8787)",
+    ],
+    ["string as null", { publicUrl: null }, "publicUrl: must be a string (received null)"],
+    [
+      "port out of range",
+      { listen: { port: 70000 } },
+      "listen.port: must be between 0 and 65535 (received the number 70000)",
+    ],
+    [
+      "fractional port",
+      { listen: { port: 80.5 } },
+      "listen.port: must be a whole number (received the number 80.5)",
+    ],
+    [
+      "negative body limit",
+      { limits: { maxBodyBytes: -1 } },
+      "limits.maxBodyBytes: must be greater than 0 (received the number -1)",
+    ],
+    [
+      "postgres store without url",
+      { store: { type: "postgres" } },
+      "store.url: is required; set it to a string",
+    ],
+    [
+      "host with an octet over 255",
+      { listen: { host: "999.1.1.1", port: 0 } },
+      `listen.host: "999.1.1.1" is not a valid IPv4 address, which is four numbers from 0 to 255 separated by dots; ${hostAdvice}`,
+    ],
+    [
+      "host with three numbers",
+      { listen: { host: "127.0.1" } },
+      `listen.host: "127.0.1" is not a valid IPv4 address, which is four numbers from 0 to 255 separated by dots; ${hostAdvice}`,
+    ],
+    [
+      "host with an invalid IPv6 address",
+      { listen: { host: "fe80::zz" } },
+      `listen.host: "fe80::zz" is not a valid IPv6 address; ${hostAdvice}`,
+    ],
+    [
+      "host with brackets",
+      { listen: { host: "[::1]" } },
+      'listen.host: "[::1]" is in brackets; write the IPv6 address without them, such as ::1',
+    ],
+    [
+      "host with an underscore",
+      { listen: { host: "sms_gateway" } },
+      `listen.host: "sms_gateway" is not an IP address or a host name; ${hostAdvice}`,
+    ],
+    [
+      "host with a URL",
+      { listen: { host: "http://localhost" } },
+      'listen.host: "http://localhost" is a URL; give only the address or host name, such as 127.0.0.1',
+    ],
+    [
+      "host with a port",
+      { listen: { host: "127.0.0.1:8080" } },
+      'listen.host: "127.0.0.1:8080" contains a port; set the port in listen.port instead',
+    ],
+    [
+      "generic provider as a number",
+      { providers: { generic: { acme: 5 } } },
+      "providers.generic.acme: must be an object of generic provider options (received the number 5)",
+    ],
+    [
+      "vonage api as a number",
+      { providers: { vonage: { ...vonageInput, api: 2 } } },
+      "providers.vonage.api: the number 2 is not a Vonage API; use sms or messages",
+    ],
+  ];
+
+  for (const [name, input, message] of cases) {
+    it(`describes ${name}`, () => {
+      const error = configErrorOf(() => parseConfig(input, {}));
+
+      expect(error.message).toBe(message);
+    });
+  }
+
+  it("accepts IP addresses and host names as host", () => {
+    for (const host of ["127.0.0.1", "0.0.0.0", "::", "::1", "localhost", "sms-1.internal."]) {
+      expect(parseConfig({ listen: { host } }, {}).listen.host).toBe(host);
+    }
+  });
+
+  it("cuts a long value", () => {
+    const error = configErrorOf(() => parseConfig({ listen: { port: "9".repeat(50) } }, {}));
+
+    expect(error.message).toBe(
+      `listen.port: must be a number (received the string "${"9".repeat(40)}..." (50 characters))`,
+    );
+  });
+
+  it("names only the type of a secret", () => {
+    const input = { providers: { twilio: { accountSid, authToken: 12345678 } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.message).toBe("providers.twilio.authToken: must be a string (received a number)");
+    expect(error.message).not.toContain("12345678");
+  });
+
+  it("names only the type of a key", () => {
+    const input = { privacy: { pseudonymKey: ["k".repeat(40)] } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.message).toBe("privacy.pseudonymKey: must be a string (received an array)");
+  });
+
+  it("masks URL credentials", () => {
+    const input = { publicUrl: "https://admin:hunter2@sms.example.com/?a=1" };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.message).toMatch(
+      /^publicUrl: "https:\/\/\*\*\*@sms\.example\.com\/\?a=1" contains/,
+    );
+    expect(error.message).not.toContain("hunter2");
+  });
+
+  it("masks URL credentials of forward.url", () => {
+    const input = { forward: { url: "ftp://user:hunter2@files.example.com/", secret: "x" } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.message).toBe(
+      'forward.url: "ftp://***@files.example.com/" is not an http:// or https:// URL',
+    );
+  });
+
+  it("gives a mistyped secret one message", () => {
+    const input = { providers: { twilio: { accountSid, authToken: 5 } } };
+    const error = configErrorOf(() => parseConfig(input, {}));
+
+    expect(error.path).toBe("providers.twilio.authToken");
+    expect(error.message.split("\n")).toEqual([
+      "providers.twilio.authToken: must be a string (received a number)",
+    ]);
+  });
+
+  it("gives a mistyped port one message", () => {
+    const error = configErrorOf(() => parseConfig({ listen: { port: "70000" } }, {}));
+
+    expect(error.message.split("\n")).toEqual([
+      'listen.port: must be a number (received the string "70000")',
+    ]);
+  });
+});
+
+describe("store option paths", () => {
+  let directory: string;
+
+  beforeEach(async () => {
+    directory = await mkdtemp(join(tmpdir(), "smsgate-store-path-"));
+  });
+
+  afterEach(async () => {
+    await rm(directory, { recursive: true, force: true });
+  });
+
+  it("names store.schema for an invalid schema", async () => {
+    // The store validates its options before it connects, so nothing is sent.
+    const store = { type: "postgres", url: "postgres://127.0.0.1:5432/test", schema: 'x"; drop' };
+    const config = parseConfig({ store }, {});
+
+    const error = await asyncConfigErrorOf(() => createRuntime(config, { cwd: directory }));
+
+    expect(error.path).toBe("store.schema");
+    expect(error.message).toBe(
+      "store.schema: must be 1 to 63 ASCII letters, digits or _, not starting with a digit " +
+        '(received "x\\"; drop")',
+    );
+  });
+
+  it("names store.busyTimeoutMs for a too long timeout", async () => {
+    const store = { path: join(directory, "a.db"), busyTimeoutMs: 2 ** 31 };
+    const config = parseConfig({ store }, {});
+
+    const error = await asyncConfigErrorOf(() => createRuntime(config, { cwd: directory }));
+
+    expect(error.path).toBe("store.busyTimeoutMs");
+    expect(error.message).toBe(
+      "store.busyTimeoutMs: must be at most 2147483647 (received 2147483648)",
+    );
   });
 });
 
@@ -704,6 +932,21 @@ describe("loadConfig files", () => {
     await writeFile(join(directory, "smsgate.config.json"), '{"optOutScope":"sender"}');
 
     expect((await loadConfig(undefined, {})).optOutScope).toBe("sender");
+  });
+
+  it.each([
+    ["empty", ""],
+    ["whitespace-only", " \n\t\r\n"],
+    ["byte order mark only", "\uFEFF\n"],
+  ])("rejects an %s file", async (_name, text) => {
+    const file = join(directory, "empty.json");
+    await writeFile(file, text);
+
+    const error = await asyncConfigErrorOf(() => loadConfig(file, {}));
+
+    expect(error.message).toBe(
+      `Configuration file ${file} is empty; write a JSON object such as {}`,
+    );
   });
 
   it("locates invalid JSON", async () => {

@@ -797,7 +797,9 @@ describe("runServe", () => {
     const code = await runServe(["--config", configFile], io);
 
     expect(code).toBe(2);
-    expect(errors.join("")).toContain("listen.port");
+    expect(errors.join("")).toContain(
+      'invalid configuration: listen.port: must be a number (received the string "x")',
+    );
   });
 
   it("exits 1 when the port is taken", async () => {
@@ -819,7 +821,25 @@ describe("runServe", () => {
     await new Promise<void>((resolve) => blocker.close(() => resolve()));
 
     expect(code).toBe(1);
-    expect(errors.join("")).toContain("already in use");
+    expect(errors.join("")).toContain(
+      `Cannot listen on 127.0.0.1:${port}: the port is already in use by another process ` +
+        "(EADDRINUSE); stop that process, or set listen.port to a free port (0 picks one)",
+    );
+  });
+
+  it("exits 2 for a host that is not an address", async () => {
+    // The host fails validation, so the server never looks it up or listens.
+    const configFile = join(directory, "bad-host.json");
+    await writeFile(configFile, JSON.stringify({ listen: { host: "999.1.1.1", port: 0 } }));
+    const errors: string[] = [];
+    const io = { stdout: { write: () => true }, stderr: { write: (t: string) => errors.push(t) } };
+
+    const code = await runServe(["--config", configFile], io);
+
+    expect(code).toBe(2);
+    expect(errors.join("")).toContain(
+      'invalid configuration: listen.host: "999.1.1.1" is not a valid IPv4 address',
+    );
   });
 
   it("rejects unknown options", async () => {

@@ -15,11 +15,12 @@ import {
 } from "../../providers/vonage/options.js";
 import { vonageSignatureMethods } from "../../providers/vonage/signature.js";
 import { httpUrl, notEmpty, positiveInt } from "./config-fields.js";
+import { describeReceived, describeReceivedValue } from "./config-messages.js";
 
 const twilio = z.strictObject({
   accountSid: z.string().regex(/^AC[0-9a-fA-F]{32}$/, {
     error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a Twilio Account SID (AC followed by 32 hex digits)`,
+      `${describeReceivedValue(issue.input)} is not a Twilio Account SID (AC followed by 32 hex digits)`,
   }),
   /** Required unless `insecureSkipSignatureVerification` is true. */
   authToken: z.string().optional(),
@@ -28,7 +29,7 @@ const twilio = z.strictObject({
     .string()
     .regex(/^MG[0-9a-fA-F]{32}$/, {
       error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a Messaging Service SID ` +
+        `${describeReceivedValue(issue.input)} is not a Messaging Service SID ` +
         "(MG followed by 32 hex digits)",
     })
     .optional(),
@@ -43,7 +44,7 @@ const vonage = z.strictObject({
   signatureMethod: z
     .enum(vonageSignatureMethods, {
       error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a Vonage signature method; use the one set ` +
+        `${describeReceivedValue(issue.input)} is not a Vonage signature method; use the one set ` +
         `in the dashboard's API settings: ${vonageSignatureMethods.join(", ")}`,
     })
     .default("md5hash"),
@@ -55,7 +56,8 @@ const vonage = z.strictObject({
   from: z.string().min(1, notEmpty).optional(),
   api: z
     .enum(["sms", "messages"], {
-      error: (issue) => `${JSON.stringify(issue.input)} is not a Vonage API; use sms or messages`,
+      error: (issue) =>
+        `${describeReceivedValue(issue.input)} is not a Vonage API; use sms or messages`,
     })
     .default("sms"),
   /** The default depends on `api`, so it is left to the provider. */
@@ -66,7 +68,7 @@ const vonage = z.strictObject({
     .array(
       z.string().regex(/^\d{1,6}$/, {
         error: (issue) =>
-          `${JSON.stringify(issue.input)} is not a numeric error code, such as "1050"`,
+          `${describeReceivedValue(issue.input)} is not a numeric error code, such as "1050"`,
       }),
     )
     .default([]),
@@ -75,7 +77,7 @@ const vonage = z.strictObject({
 const plivo = z.strictObject({
   authId: z.string().regex(/^(MA|SA)[A-Za-z0-9]{18}$/, {
     error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a Plivo Auth ID ` +
+      `${describeReceivedValue(issue.input)} is not a Plivo Auth ID ` +
       "(MA or SA followed by 18 letters and digits)",
   }),
   /** Required unless `insecureSkipSignatureVerification` is true. */
@@ -98,10 +100,14 @@ const generic = z
   .record(
     z.string().regex(/^[a-z][a-z0-9-]{0,31}$/, {
       error: (issue) =>
-        `${JSON.stringify(issue.input)} is not a provider name; use 1 to 32 lowercase ` +
+        `${describeReceivedValue(issue.input)} is not a provider name; use 1 to 32 lowercase ` +
         "letters, digits and dashes, starting with a letter",
     }),
-    z.record(z.string(), z.unknown(), { error: "must be an object of generic provider options" }),
+    z.record(z.string(), z.unknown(), {
+      error: (issue) =>
+        "must be an object of generic provider options " +
+        `(received ${describeReceived(issue.input, false)})`,
+    }),
   )
   .superRefine((providers, ctx) => {
     for (const name of Object.keys(providers).filter((key) => builtInNames.includes(key))) {

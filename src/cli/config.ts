@@ -11,7 +11,20 @@ import type { CountryCode } from "libphonenumber-js";
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
-import { httpUrl, httpUrlProblem, notEmpty, positiveInt } from "./config-fields.js";
+import {
+  httpUrl,
+  httpUrlProblem,
+  listenHost,
+  notEmpty,
+  positiveInt,
+  quoteValue,
+} from "./config-fields.js";
+import {
+  configErrorMessage,
+  describeReceived,
+  describeReceivedValue,
+  isSecretPath,
+} from "./config-messages.js";
 import { providersSchema, webhookSecretOptions } from "./config-providers.js";
 
 /** File read by {@link loadConfig} when no path is given; a missing default file is fine. */
@@ -25,7 +38,7 @@ const publicUrl = z
     const problem =
       httpUrlProblem(value) ??
       (/[?#]/.test(value)
-        ? `${JSON.stringify(value)} contains a query or fragment; ` +
+        ? `${quoteValue(value)} contains a query or fragment; ` +
           "give only the origin and an optional path prefix"
         : undefined);
     if (problem) {
@@ -52,7 +65,7 @@ function isAddressOrSubnet(value: string): boolean {
 
 const trustedProxy = z.string().refine(isAddressOrSubnet, {
   error: (issue) =>
-    `${JSON.stringify(issue.input)} is not an IP address or a subnet such as 10.0.0.0/8`,
+    `${describeReceivedValue(issue.input)} is not an IP address or a subnet such as 10.0.0.0/8`,
 });
 
 const region = z
@@ -60,7 +73,7 @@ const region = z
   .transform((value) => value.toUpperCase())
   .refine((value): value is CountryCode => isSupportedCountry(value), {
     error: (issue) =>
-      `${JSON.stringify(issue.input)} is not a supported ISO 3166 alpha-2 region, such as US`,
+      `${describeReceivedValue(issue.input)} is not a supported ISO 3166 alpha-2 region, such as US`,
   });
 
 const sqliteStore = z.strictObject({
@@ -105,7 +118,7 @@ const store = z
 
 const listen = z
   .strictObject({
-    host: z.string().min(1, notEmpty).default("127.0.0.1"),
+    host: listenHost.default("127.0.0.1"),
     /** TCP port; 0 picks any free port. */
     port: z
       .number()
@@ -217,8 +230,9 @@ function checkProviderSecrets(
       continue;
     }
 
+    // A secret of another type has a type error already.
     const secret = (providerConfig as Record<string, unknown>)[option];
-    if (typeof secret !== "string" || secret === "") {
+    if (secret === undefined || secret === "") {
       ctx.addIssue({
         code: "custom",
         path: ["providers", provider, option],
@@ -388,11 +402,36 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
     return [keyPaths.join(", "), `unknown option, check the spelling${hint}`];
   }
 
-  if (issue.code === "invalid_type" && issue.message.endsWith("received undefined")) {
-    return [formatOptionPath(issue.path), `is required (expected ${issue.expected})`];
+  if (isNumberCheck(issue)) {
+    const received = describeReceived(issue.input, isSecretPath(issue.path));
+    return [formatOptionPath(issue.path), `${issue.message} (received ${received})`];
   }
 
   return [formatOptionPath(issue.path), issue.message];
+}
+
+/** Checks for a failed range or whole-number check, whose message does not name the value. */
+function isNumberCheck(issue: z.core.$ZodIssue): boolean {
+  const isRange = issue.code === "too_small" || issue.code === "too_big";
+  const isWhole = issue.code === "invalid_type" && issue.expected === "int";
+
+  return (isRange || isWhole) && typeof issue.input === "number";
+}
+
+/**
+ * Drops the other issues of a field that has the wrong type, such as the missing-secret
+ * check of an `authToken` given as a number, so that each field gets one message.
+ */
+function dropIssuesOfMistypedFields(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue[] {
+  const mistyped = new Set(
+    issues
+      .filter((issue) => issue.code === "invalid_type")
+      .map((issue) => formatOptionPath(issue.path)),
+  );
+
+  return issues.filter(
+    (issue) => issue.code === "invalid_type" || !mistyped.has(formatOptionPath(issue.path)),
+  );
 }
 
 /**
@@ -403,12 +442,14 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
  */
 export function parseConfig(input: unknown, env: NodeJS.ProcessEnv = process.env): SmsgateConfig {
   const expanded = expandEnvironment(input, env);
-  const result = configSchema.safeParse(expanded);
+  // The error function applies to this parse only, because other code may share zod.
+  const result = configSchema.safeParse(expanded, { error: configErrorMessage, reportInput: true });
   if (result.success) {
     return result.data;
   }
 
-  const described = result.error.issues.map((issue) => describeIssue(issue, expanded));
+  const issues = dropIssuesOfMistypedFields(result.error.issues);
+  const described = issues.map((issue) => describeIssue(issue, expanded));
   const [first, ...rest] = described;
   const [path, message] = first ?? ["", "invalid configuration"];
   const others = rest.map(([otherPath, text]) => (otherPath ? `${otherPath}: ${text}` : text));
@@ -611,7 +652,15 @@ export async function loadConfig(
     return parseConfig({}, env);
   }
 
-  const document = parseJson(text.replace(/^\uFEFF/, ""), file);
+  const content = text.replace(/^\uFEFF/, "");
+  if (content.trim() === "") {
+    throw new ConfigError(
+      "",
+      `Configuration file ${file} is empty; write a JSON object such as {}`,
+    );
+  }
+
+  const document = parseJson(content, file);
 
   if (typeof document !== "object" || document === null || Array.isArray(document)) {
     const found =

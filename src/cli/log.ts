@@ -134,7 +134,8 @@ function scrub(value: unknown, depth = 0): unknown {
 const secretKeyCache = new Map<string, boolean>();
 const maxCachedKeys = 1000;
 
-function isSecretKey(key: string): boolean {
+/** Checks whether the value under a key is never written, such as `authToken` or `body`. */
+export function isSecretKey(key: string): boolean {
   const cached = secretKeyCache.get(key);
   if (cached !== undefined) {
     return cached;

@@ -115,7 +115,11 @@ async function openStore(
     const { openPostgresStore } = await import("../stores/postgres.js");
     const { type: _type, ...connection } = options;
 
-    return [await openPostgresStore({ ...connection, logger }), undefined];
+    try {
+      return [await openPostgresStore({ ...connection, logger }), undefined];
+    } catch (error) {
+      throw underStore(error);
+    }
   }
 
   const path = resolve(cwd, options.path);
@@ -129,11 +133,27 @@ async function openStore(
     return [store, path];
   } catch (error) {
     if (create || existsSync(path)) {
-      throw error;
+      throw underStore(error);
     }
 
     throw new StoreNotFoundError(path, { cause: error });
   }
+}
+
+/**
+ * Puts `store.` before the option path of a store's own configuration error, such as
+ * `schema`, so that it names the option in the configuration file. Other errors pass.
+ */
+function underStore(error: unknown): unknown {
+  if (!isConfigError(error)) {
+    return error;
+  }
+
+  // A ConfigError's message is `<path>: <detail>`, or the detail alone without a path.
+  const detail = error.path === "" ? error.message : error.message.slice(error.path.length + 2);
+  const path = error.path === "" ? "store" : `store.${error.path}`;
+
+  return new ConfigError(path, detail, { cause: error });
 }
 
 /** Sets up the loopback provider and its secrets for development mode. */

@@ -16,6 +16,7 @@ import {
 } from "../http/node.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { WebhookKind, WebhookResponse } from "../provider.js";
+import { describeListenError } from "./listen-error.js";
 import type { Runtime } from "./runtime.js";
 
 /** Options of {@link startServer}; host and port override `listen` of the configuration. */
@@ -422,14 +423,7 @@ function checkingIntervalMs(limits: Runtime["config"]["limits"]): number {
 function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
   return new Promise((resolve, reject) => {
     const onError = (error: NodeJS.ErrnoException): void => {
-      const reason = error.code === "EADDRINUSE" ? "the address is already in use" : error.message;
-      reject(
-        new Error(
-          `Cannot listen on ${host}:${port}: ${reason}; set listen.host and listen.port ` +
-            "in the configuration, or stop the other process",
-          { cause: error },
-        ),
-      );
+      reject(new Error(describeListenError(error, host, port), { cause: error }));
     };
 
     server.once("error", onError);
