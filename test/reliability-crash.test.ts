@@ -136,32 +136,47 @@ async function streamUntilKilled(
 }
 
 /** Posts every webhook at once and kills the server when `killAfter` were acknowledged. */
+/**
+ * Posts the first half of `deliveries` at once. When `killAfter` of them are acknowledged,
+ * it posts the second half and kills the server 1 ms later. Answering that many webhooks
+ * takes the server several milliseconds, so the kill always lands while part of the burst
+ * is in flight. A kill after the first acknowledgements alone could come too late, because
+ * one group commit may answer the whole first half before the signal arrives.
+ */
 async function burstUntilKilled(
   server: ServerProcess,
   deliveries: Delivery[],
   killAfter: number,
 ): Promise<void> {
+  const half = Math.ceil(deliveries.length / 2);
+  const posts: Array<Promise<void>> = [];
   let acknowledged = 0;
 
-  await Promise.all(
-    deliveries.map(async (delivery) => {
-      delivery.sent = true;
+  const post = async (delivery: Delivery): Promise<void> => {
+    delivery.sent = true;
 
-      try {
-        delivery.status = (await postWebhook(inboundUrl(server), delivery.webhook)).status;
-      } catch {
-        return;
+    try {
+      delivery.status = (await postWebhook(inboundUrl(server), delivery.webhook)).status;
+    } catch {
+      return;
+    }
+
+    if (delivery.status === 200) {
+      acknowledged += 1;
+
+      if (acknowledged === killAfter) {
+        posts.push(...deliveries.slice(half).map(post));
+        setTimeout(() => process.kill(server.pid, "SIGKILL"), 1);
       }
+    }
+  };
 
-      if (delivery.status === 200) {
-        acknowledged += 1;
+  posts.push(...deliveries.slice(0, half).map(post));
 
-        if (acknowledged === killAfter) {
-          process.kill(server.pid, "SIGKILL");
-        }
-      }
-    }),
-  );
+  // The second wave joins `posts` while the first is awaited, so both are awaited in turn.
+  for (let index = 0; index < posts.length; index += 1) {
+    await posts[index];
+  }
 }
 
 function eventOf(history: ConsentEvent[], delivery: Delivery): ConsentEvent[] {
