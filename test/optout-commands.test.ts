@@ -476,7 +476,7 @@ describe("optout on the memory store", () => {
     }
   });
 
-  it("status still answers", async () => {
+  it("status still reads the store", async () => {
     const memory = await writeConfig(join(dir, "memory-read"), { store: { type: "memory" } });
 
     const result = await cli("optout", "status", "+12025550143", "--config", memory);

@@ -138,10 +138,10 @@ async function streamUntilKilled(
 /** Posts every webhook at once and kills the server when `killAfter` were acknowledged. */
 /**
  * Posts the first half of `deliveries` at once. When `killAfter` of them are acknowledged,
- * it posts the second half and kills the server 1 ms later. Answering that many webhooks
- * takes the server several milliseconds, so the kill always lands while part of the burst
- * is in flight. A kill after the first acknowledgements alone could come too late, because
- * one group commit may answer the whole first half before the signal arrives.
+ * it posts the second half and kills the server 1 ms later. Verifying and committing 48
+ * webhooks costs the server several milliseconds of CPU, so the kill lands while part of
+ * the burst is in flight. A kill after the first acknowledgements alone could come too
+ * late, because one group commit may answer the whole first half before the signal arrives.
  */
 async function burstUntilKilled(
   server: ServerProcess,
