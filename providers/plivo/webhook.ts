@@ -4,7 +4,11 @@ import {
   WebhookVerificationError,
 } from "../../src/errors.js";
 import type { FormPair } from "../../src/http/form.js";
-import { hasJsonBody, usesQueryFields } from "../../src/http/webhook-request.js";
+import {
+  checkWebhookBodyType,
+  hasJsonBody,
+  usesQueryFields,
+} from "../../src/http/webhook-request.js";
 import type {
   ConsentIntent,
   DeliveryReport,
@@ -307,6 +311,8 @@ export function parsePlivoWebhook(
 }
 
 function readPairs(request: WebhookRequest): FormPair[] {
+  checkWebhookBodyType(request, "Plivo webhook");
+
   if (!usesQueryFields(request) && hasJsonBody(request)) {
     throw new WebhookParseError(
       "Plivo message webhooks are form-encoded, and this body is JSON. Set the " +

@@ -5,7 +5,11 @@ import {
   WebhookVerificationError,
 } from "../../src/errors.js";
 import type { FormPair } from "../../src/http/form.js";
-import { hasJsonBody, usesQueryFields } from "../../src/http/webhook-request.js";
+import {
+  checkWebhookBodyType,
+  hasJsonBody,
+  usesQueryFields,
+} from "../../src/http/webhook-request.js";
 import type {
   ConsentIntent,
   DeliveryReport,
@@ -138,6 +142,8 @@ function readPairs(
   request: WebhookRequest,
   options: ParseTwilioWebhookOptions,
 ): readonly FormPair[] {
+  checkWebhookBodyType(request, "Twilio webhook");
+
   if (usesQueryFields(request) || !hasJsonBody(request)) {
     return readFormFields(request);
   }

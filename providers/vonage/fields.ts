@@ -1,6 +1,6 @@
 import { WebhookParseError } from "../../src/errors.js";
 import { type FormPair, formFieldsToRecord, parseFormBody } from "../../src/http/form.js";
-import { hasJsonBody, queryOf } from "../../src/http/webhook-request.js";
+import { checkWebhookBodyType, hasJsonBody, queryOf } from "../../src/http/webhook-request.js";
 import { parseSenderIdentity } from "../../src/phone/sender.js";
 import type { SenderIdentity, WebhookRequest } from "../../src/provider.js";
 
@@ -28,6 +28,8 @@ export function readVonageFields(request: WebhookRequest): VonageWebhookFields {
   if (method === "GET" || method === "HEAD" || request.body.length === 0) {
     return { format: "form", pairs: parseFormBody(queryOf(request.url)) };
   }
+
+  checkWebhookBodyType(request, "Vonage webhook");
 
   if (hasJsonBody(request)) {
     return { format: "json", object: parseJsonObject(request.body) };
