@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { twilio } from "../providers/twilio/index.js";
 import { runCli } from "../src/cli/main.js";
 import { earliestOccurredAt, maxClockSkewMs } from "../src/cli/optout-import.js";
-import { pseudonymOf } from "../src/consent/erasure.js";
+import { pseudonymKeyCheck, pseudonymOf } from "../src/consent/erasure.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import { openSqliteStore } from "../src/stores/sqlite.js";
 import { type FakeTwilioApi, startFakeTwilioApi } from "../src/testing/fake-twilio.js";
@@ -348,6 +348,20 @@ describe("optout import", () => {
     expect((await status("+12025550225")).optedOut).toBe(false);
   });
 
+  it("reads column names in any case", async () => {
+    const file = await csvFile("PHONE,Action,OCCURREDAT\n+12025550226,opt-out,2025-01-15\n");
+    const repeated = await csvFile("phone,action,Phone\n+12025550227,opt-out,+12025550229\n");
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const rejected = await cli("optout", "import", repeated, "--config", configPath);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).errors).toEqual([]);
+    expect((await status("+12025550226")).since).toBe("2025-01-15T00:00:00.000Z");
+    expect(rejected.code).toBe(2);
+    expect(rejected.stderr).toContain('names the column "phone" more than once');
+  });
+
   it("notes a word in the phone column", async () => {
     const file = await csvFile("phone,action\n+12025550228,opt-out\nbad,opt-out\n");
 
@@ -360,6 +374,24 @@ describe("optout import", () => {
     expect(report.errors).toHaveLength(1);
     expect(report.errors[0].line).toBe(3);
     expect(report.errors[0].message).toContain("blocks no send");
+  });
+
+  it("skips a malformed pseudonym", async () => {
+    const upper = pseudonymOf(KEY, "+12025550244").toUpperCase();
+    const check = pseudonymKeyCheck(KEY);
+    const file = await csvFile(
+      `phone,pseudonymKeyCheck\n+12025550245,\nerased:abc,\n${upper},${check}\n`,
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(5);
+    expect(report.imported).toBe(2);
+    expect(report.skipped).toBe(1);
+    expect(report.errors[0].line).toBe(3);
+    expect(report.errors[0].message).toContain("not a pseudonym");
+    expect((await status("+12025550244")).optedOut).toBe(true);
   });
 
   it("store failure exits 1", async () => {
@@ -384,7 +416,9 @@ describe("optout export", () => {
     const imported = await cli("optout", "import", copy, "--json", "--config", otherConfigPath);
     const state = await status("+12025550220", otherConfigPath);
 
-    expect(exported.stdout.split("\n")[0]).toBe("phone,action,scope,occurredAt,note");
+    expect(exported.stdout.split("\n")[0]).toBe(
+      "phone,action,scope,occurredAt,note,pseudonymKeyCheck",
+    );
     expect(JSON.parse(imported.stdout).skipped).toBe(0);
     expect(state.optedOut).toBe(true);
     expect(state.sender).toBe("+12025550100");
@@ -654,6 +688,54 @@ describe("optout forget", () => {
     expect(JSON.parse(blocked.stdout).optedOut).toBe(true);
     expect(withWrongKey.code).toBe(2);
     expect(withWrongKey.stderr).toContain("differs from the key");
+  });
+
+  it("import of erased rows rejects another key", async () => {
+    const source = await keyedStoreConfig("wrong-key-source", KEY);
+    await cli("optout", "add", "+12025550240", "--config", source);
+    await cli("optout", "forget", "+12025550240", "--config", source);
+    const exported = await csvFile((await cli("optout", "export", "--config", source)).stdout);
+    const fresh = await keyedStoreConfig(
+      "wrong-key-target",
+      "wrong-pseudonym-key-0123456789abcdef",
+    );
+
+    const result = await cli("optout", "import", exported, "--config", fresh);
+    const after = await cli("optout", "list", "--json", "--config", fresh);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("made with another pseudonym key");
+    expect(result.stderr).toContain("Nothing was imported");
+    expect(after.stdout).toBe("");
+  });
+
+  it("import of erased rows needs the check value", async () => {
+    const target = await keyedStoreConfig("no-check-target", KEY);
+    const file = await csvFile(`phone\n${pseudonymOf(KEY, "+12025550241")}\n`);
+
+    const result = await cli("optout", "import", file, "--config", target);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("without a pseudonymKeyCheck value");
+    expect((await cli("optout", "list", "--json", "--config", target)).stdout).toBe("");
+  });
+
+  it("export writes the key check of erased rows", async () => {
+    const source = await keyedStoreConfig("check-export", KEY);
+    await cli("optout", "add", "+12025550242", "--config", source);
+    await cli("optout", "add", "+12025550243", "--config", source);
+    await cli("optout", "forget", "+12025550242", "--config", source);
+
+    const result = await cli("optout", "export", "--format", "jsonl", "--config", source);
+    const rows = result.stdout
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    const erased = rows.find((row) => row.phone.startsWith("erased:"));
+    const kept = rows.find((row) => row.phone === "+12025550243");
+
+    expect(erased?.pseudonymKeyCheck).toBe(pseudonymKeyCheck(KEY));
+    expect(kept?.pseudonymKeyCheck).toBeNull();
   });
 
   it("first start keeps the key of erased events", async () => {

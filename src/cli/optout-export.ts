@@ -4,6 +4,8 @@
  * number, not the full history.
  */
 
+import { isPseudonym, pseudonymKeyCheck } from "../consent/erasure.js";
+import { isPseudonymKeyStore } from "../consent/pseudonym-key.js";
 import type { ConsentState } from "../consent/types.js";
 import { csvRecord } from "./optout-csv.js";
 import { importColumns } from "./optout-import.js";
@@ -16,7 +18,11 @@ export const exportFormats = ["csv", "jsonl"] as const;
 /** One of {@link exportFormats}. */
 export type ExportFormat = (typeof exportFormats)[number];
 
-function exportValues(state: ConsentState): string[] {
+/**
+ * The values of one row. An erased number carries the check value of the key that made its
+ * pseudonym, so that `optout import` can refuse a store configured with another key.
+ */
+function exportValues(state: ConsentState, keyCheck: string): string[] {
   const last = state.lastEvent;
 
   return [
@@ -25,11 +31,12 @@ function exportValues(state: ConsentState): string[] {
     last?.sender ?? state.scope,
     last?.occurredAt.toISOString() ?? "",
     last?.note ?? "",
+    isPseudonym(state.phone) ? keyCheck : "",
   ];
 }
 
-function exportLine(state: ConsentState, format: ExportFormat): string {
-  const values = exportValues(state);
+function exportLine(state: ConsentState, format: ExportFormat, keyCheck: string): string {
+  const values = exportValues(state, keyCheck);
 
   if (format === "csv") {
     return csvRecord(values);
@@ -38,8 +45,21 @@ function exportLine(state: ConsentState, format: ExportFormat): string {
   const entries = importColumns.map((column, index) => [column, values[index]]);
   const record = Object.fromEntries(entries) as Record<string, string | null>;
   record.note = state.lastEvent?.note ?? null;
+  record.pseudonymKeyCheck = record.pseudonymKeyCheck || null;
 
   return JSON.stringify(record);
+}
+
+/**
+ * Returns the check value of the key that made the store's pseudonyms: the value the store
+ * kept, else that of the configured key, else `""` when there is neither.
+ */
+async function readKeyCheck(runtime: Runtime): Promise<string> {
+  const { store } = runtime;
+  const kept = isPseudonymKeyStore(store) ? (await store.pseudonymKeyStatus()).keyCheck : undefined;
+  const key = runtime.config.privacy.pseudonymKey;
+
+  return kept ?? (key === undefined ? "" : pseudonymKeyCheck(key));
 }
 
 /**
@@ -52,12 +72,14 @@ export async function runExport(
   scope: string,
   format: ExportFormat,
 ): Promise<number> {
+  const keyCheck = await readKeyCheck(runtime);
+
   if (format === "csv") {
     await writeLineDrained(io.stdout, importColumns.join(","));
   }
 
   for await (const state of runtime.store.listOptedOut(scope)) {
-    await writeLineDrained(io.stdout, exportLine(state, format));
+    await writeLineDrained(io.stdout, exportLine(state, format, keyCheck));
   }
 
   return ExitCode.ok;

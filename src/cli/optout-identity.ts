@@ -3,9 +3,10 @@
  * from its `phone` column: the key under which the store keeps a person's events.
  */
 
-import { isPseudonym } from "../consent/erasure.js";
+import { isPseudonym, pseudonymPrefix } from "../consent/erasure.js";
 import { type InvalidPhoneNumberError, isInvalidPhoneNumberError } from "../errors.js";
 import { type CountryCode, normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
+import { invalidPhoneNumber } from "../phone/invalid.js";
 import type { SenderKind } from "../provider.js";
 
 /** A normalised consent identity and what kind of value it is. */
@@ -39,8 +40,8 @@ export function readConsentIdentity(
   text: string,
   region: CountryCode | undefined,
 ): ConsentIdentity {
-  if (isPseudonym(text)) {
-    return { value: text, kind: "pseudonym" };
+  if (text.toLowerCase().startsWith(pseudonymPrefix)) {
+    return { value: readPseudonym(text), kind: "pseudonym" };
   }
 
   try {
@@ -60,6 +61,27 @@ export function readConsentIdentity(
 
     return sender;
   }
+}
+
+/**
+ * Reads a value that starts with the pseudonym prefix. The hex digits of a pseudonym are
+ * written in lower case, so a value in upper case names the same pseudonym.
+ *
+ * @throws InvalidPhoneNumberError when the value is no pseudonym, so that it is rejected
+ *   rather than kept as a channel address with the scheme `erased`.
+ */
+function readPseudonym(text: string): string {
+  const value = text.toLowerCase();
+
+  if (!isPseudonym(value)) {
+    throw invalidPhoneNumber(
+      text,
+      `not a pseudonym, which is ${pseudonymPrefix} followed by 64 hex digits, as optout ` +
+        "forget prints it",
+    );
+  }
+
+  return value;
 }
 
 /** Checks whether the send guard reads events stored under this identity. */

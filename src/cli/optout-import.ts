@@ -12,6 +12,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
 import { StringDecoder } from "node:string_decoder";
+import { pseudonymKeyCheck } from "../consent/erasure.js";
 import {
   earliestOccurredAt,
   findOccurredAtProblem,
@@ -34,7 +35,14 @@ import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output
 import type { Runtime } from "./runtime.js";
 
 /** Columns of an import file, and of an export in CSV. */
-export const importColumns = ["phone", "action", "scope", "occurredAt", "note"] as const;
+export const importColumns = [
+  "phone",
+  "action",
+  "scope",
+  "occurredAt",
+  "note",
+  "pseudonymKeyCheck",
+] as const;
 
 // Rows are checked against the range that the stores check at the commit. The clock is read
 // when the import starts, so a row accepted here is accepted by the store too, unless the
@@ -67,6 +75,8 @@ interface ImportRow {
   scope: string;
   occurredAt: Date;
   note: string | undefined;
+  /** The check value of the key that made an erased number's pseudonym, as exported. */
+  keyCheck: string | undefined;
 }
 
 /** The valid rows, the invalid lines and the hash of an import file. */
@@ -106,13 +116,14 @@ export async function runImport(
     throw error;
   }
 
-  const firstErased = parsed.rows.find((row) => row.phoneKind === "pseudonym");
+  const erased = parsed.rows.filter((row) => row.phoneKind === "pseudonym");
 
-  if (firstErased !== undefined) {
+  if (erased.length > 0) {
     const key = runtime.config.privacy.pseudonymKey;
+    const problem = findErasedRowProblem(erased, key);
 
-    if (key === undefined) {
-      writeError(io, missingKeyMessage(firstErased.line));
+    if (problem !== undefined || key === undefined) {
+      writeError(io, problem ?? "");
       return ExitCode.usage;
     }
 
@@ -135,13 +146,52 @@ export async function runImport(
   return parsed.skipped > 0 ? ExitCode.skippedLines : ExitCode.ok;
 }
 
-function missingKeyMessage(line: number): string {
-  return (
-    `line ${line} contains an erased number (a pseudonym made by optout forget), which ` +
-    "blocks sends only with the pseudonym key that made it. Set privacy.pseudonymKey to " +
-    "the key of the store the file was exported from, then import it again. Nothing was " +
-    "imported"
-  );
+/**
+ * Checks that erased rows can be imported with `key`. A pseudonym blocks sends only under
+ * the key that made it, so every erased row must carry that key's check value, as
+ * `optout export` writes it, and the value must be that of `key`. Returns the message for
+ * the first row that fails, or `undefined`.
+ */
+function findErasedRowProblem(
+  rows: readonly ImportRow[],
+  key: string | undefined,
+): string | undefined {
+  const first = rows[0];
+
+  if (first === undefined) {
+    return undefined;
+  }
+
+  if (key === undefined) {
+    return (
+      `line ${first.line} contains an erased number (a pseudonym made by optout forget), ` +
+      "which blocks sends only with the pseudonym key that made it. Set " +
+      "privacy.pseudonymKey to the key of the store the file was exported from, then " +
+      "import it again. Nothing was imported"
+    );
+  }
+
+  const expected = pseudonymKeyCheck(key);
+
+  for (const row of rows) {
+    if (row.keyCheck === undefined) {
+      return (
+        `line ${row.line} contains an erased number without a pseudonymKeyCheck value, so ` +
+        "it cannot be checked that privacy.pseudonymKey made it. Export the file again " +
+        "with optout export, which writes that column. Nothing was imported"
+      );
+    }
+
+    if (row.keyCheck !== expected) {
+      return (
+        `line ${row.line} contains an erased number made with another pseudonym key than ` +
+        "privacy.pseudonymKey, so it would block no send. Set privacy.pseudonymKey to the " +
+        "key of the store the file was exported from. Nothing was imported"
+      );
+    }
+  }
+
+  return undefined;
 }
 
 /** Says what is wrong with the import path, or nothing when it is a readable file. */
@@ -275,7 +325,8 @@ function readHeader(parsed: ParsedFile, record: CsvRecord): string[] {
     throw new ImportFileError(`invalid header on line ${record.line}: ${record.error}`);
   }
 
-  const header = record.fields.map((name) => name.trim());
+  // Names match the columns whatever their case, so that `Phone` is the phone column.
+  const header = record.fields.map((name) => canonicalColumn(name.trim()));
   const repeated = header.find((name, index) => header.indexOf(name) !== index);
 
   if (repeated !== undefined) {
@@ -303,6 +354,13 @@ function readHeader(parsed: ParsedFile, record: CsvRecord): string[] {
   }
 
   return header;
+}
+
+/** Returns the import column that `name` names in any case, or `name` when there is none. */
+function canonicalColumn(name: string): string {
+  const lower = name.toLowerCase();
+
+  return importColumns.find((column) => column.toLowerCase() === lower) ?? name;
 }
 
 class RowError extends Error {}
@@ -335,6 +393,7 @@ function readRow(
     scope: readScope(value("scope"), region),
     occurredAt: readTime(value("occurredAt"), now),
     note: value("note"),
+    keyCheck: value("pseudonymKeyCheck"),
   };
 }
 
