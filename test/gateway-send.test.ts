@@ -394,6 +394,32 @@ describe("Gateway.sendMany", () => {
     expect(results.every((result) => result.status === "sent")).toBe(true);
     expect(peak).toBe(3);
   });
+
+  it("rejects an invalid concurrency", async () => {
+    const { gateway, provider } = setup();
+    const requests = [{ to: "+12025550163", body: "hi" }];
+
+    for (const concurrency of [Number.NaN, 0, -5, 1.5, Number.POSITIVE_INFINITY, "2"]) {
+      const options = { concurrency } as { concurrency: number };
+      const error = await rejection(gateway.sendMany(requests, options));
+
+      expect(isInvalidRequestError(error), String(concurrency)).toBe(true);
+      expect((error as Error).message).toContain("concurrency must be a whole number");
+    }
+
+    expect(provider.sent).toHaveLength(0);
+  });
+
+  it("rejects requests that are no array", async () => {
+    const { gateway } = setup();
+
+    for (const requests of [null, undefined, "+12025550163", { to: "+12025550163" }]) {
+      const error = await rejection(gateway.sendMany(requests as never));
+
+      expect(isInvalidRequestError(error), String(requests)).toBe(true);
+      expect((error as Error).message).toContain("needs an array of send requests");
+    }
+  });
 });
 
 describe("Gateway options", () => {

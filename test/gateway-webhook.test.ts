@@ -196,6 +196,19 @@ describe("Gateway.handleWebhook answers", () => {
     expect(answer.status).toBe(400);
   });
 
+  it("answers 500 naming a missing kind", async () => {
+    const { gateway, seen } = setup();
+
+    for (const options of [undefined, {}, { kind: "inbound-sms" }]) {
+      const answer = await gateway.handleWebhook("fake", inbound("M1", "STOP"), options as never);
+
+      expect(answer.status).toBe(500);
+      expect(answer.body).toContain("options.kind");
+    }
+
+    expect(seen.optOut).toHaveLength(0);
+  });
+
   it("answers 404 for an unknown provider", async () => {
     const { gateway } = setup();
 

@@ -243,6 +243,29 @@ describe("generic webhook parsing", () => {
     );
   });
 
+  it("rejects a text that is no string", async () => {
+    const provider = generic(options());
+
+    for (const text of [["STOP"], { word: "STOP" }]) {
+      const request = signed({ id: "m1", from: PERSON, text });
+      const message = await parseError(provider.parseWebhook(request, "inbound"));
+
+      expect(message).toContain('as its text at "text"');
+      expect(message).toContain("a string is expected");
+    }
+  });
+
+  it("reads a null text as empty", async () => {
+    const provider = generic(options());
+
+    const parsed = await provider.parseWebhook(
+      signed({ id: "m1", from: PERSON, text: null }),
+      "inbound",
+    );
+
+    expect(parsed.inbound[0]?.text).toBe("");
+  });
+
   it("rejects a body nested too deep", async () => {
     const provider = generic(options());
     const deep = `${'{"a":'.repeat(65)}1${"}".repeat(65)}`;

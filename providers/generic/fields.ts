@@ -154,6 +154,29 @@ export class GenericFields {
     return scalarText(readPath(this.record, path));
   }
 
+  /**
+   * Returns a field that may be absent, such as a message text, as sent. A JSON object or
+   * array there is rejected, because reading it as no text would hide an opt-out in it.
+   *
+   * @throws {WebhookParseError} naming the field and the type received.
+   */
+  optionalScalar(path: string, description: string): string | undefined {
+    if (this.#format === "json") {
+      const value = readPath(this.record, path);
+
+      if (value !== undefined && value !== null && scalarText(value) === undefined) {
+        const type = Array.isArray(value) ? "an array" : `a value of type ${typeof value}`;
+
+        throw new WebhookParseError(
+          `${this.#label} has ${type} as its ${description} at ${JSON.stringify(path)}, but ` +
+            "a string is expected; check the webhooks mapping",
+        );
+      }
+    }
+
+    return this.raw(path);
+  }
+
   /** Returns the value trimmed, or `undefined` when absent or blank. */
   text(path: string): string | undefined {
     const value = this.raw(path)?.trim();

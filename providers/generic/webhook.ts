@@ -103,7 +103,7 @@ function readInbound(
     messageId: mapping.id === undefined ? bodyId(request) : fields.require(mapping.id, "id"),
     from,
     to,
-    text: fields.raw(mapping.text) ?? "",
+    text: fields.optionalScalar(mapping.text, "text") ?? "",
     receivedAt: new Date(),
     providerTime: parseGenericTime(optionalText(fields, mapping.time)),
     media: [],

@@ -297,7 +297,8 @@ function providerOutcome(
       status: "error",
       message:
         `Not sent: ${error.provider} could not be reached (${error.message}). ` +
-        "Check the network and apiBaseUrl, then retry.",
+        "Check the network and the provider's API address (apiBaseUrl, or send.url of a " +
+        "generic provider), then retry.",
     };
   }
 

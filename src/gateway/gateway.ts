@@ -1,6 +1,11 @@
 import { EventEmitter } from "node:events";
 import type { ConsentEvent, MessagePartGroup } from "../consent/types.js";
-import { isInvalidConsentEventError, isInvalidRequestError, redactPhone } from "../errors.js";
+import {
+  InvalidRequestError,
+  isInvalidConsentEventError,
+  isInvalidRequestError,
+  redactPhone,
+} from "../errors.js";
 import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
 import { sendMany } from "./bulk.js";
 import { replayedAnswer } from "./nonce.js";
@@ -80,29 +85,42 @@ export class Gateway extends EventEmitter<GatewayEvents> {
   /**
    * Sends to many recipients, checking all of them against the store in one call per scope.
    * Returns one result per request, in order, and throws for none of them.
+   *
+   * @throws `InvalidRequestError` when `requests` is not an array or `concurrency` is not a
+   *   whole number of at least 1; nothing is sent.
    */
   async sendMany(
     requests: readonly SendRequest[],
     options: { concurrency?: number } = {},
   ): Promise<BulkSendResult[]> {
-    return sendMany(this.#options, requests, options.concurrency ?? 8, (event) =>
-      this.#recordRefusal(event),
-    );
+    const concurrency = checkBulkArguments(requests, options);
+
+    return sendMany(this.#options, requests, concurrency, (event) => this.#recordRefusal(event));
   }
 
   /**
    * Runs a webhook through verification, parsing, classification and a durable commit, and
    * returns the HTTP response. Never throws: a bad signature gives 401 or 403, a malformed body
-   * or content that the store rejects as invalid 400, an unknown provider 404, and a store
-   * failure 503 so that the provider retries.
+   * or content that the store rejects as invalid 400, an unknown provider 404, a store
+   * failure 503 so that the provider retries, and a call without `options.kind` 500.
    */
   async handleWebhook(
     providerName: string,
     request: WebhookRequest,
     options: HandleWebhookOptions,
   ): Promise<WebhookResponse> {
+    // Callers in JavaScript can leave out the options; the route cannot be guessed then.
+    const kind = (options as Partial<HandleWebhookOptions> | undefined)?.kind;
+
+    if (kind !== "inbound" && kind !== "status") {
+      const message = 'handleWebhook() needs options.kind, "inbound" or "status", from the route';
+
+      this.#options.logger.error({ provider: providerName, kind: String(kind) }, message);
+      return jsonAnswer(500, "invalid-call", message);
+    }
+
     try {
-      const plan = await planWebhook(this.#options, providerName, request, options.kind);
+      const plan = await planWebhook(this.#options, providerName, request, kind);
 
       if ("response" in plan) {
         return plan.response;
@@ -333,4 +351,28 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       this.#options.logger.error({ err: error, event: name }, "gateway event listener failed");
     }
   }
+}
+
+/** Default number of sends that `sendMany` runs at a time. */
+const defaultBulkConcurrency = 8;
+
+/** Checks the arguments of `sendMany` and returns the concurrency to use. */
+function checkBulkArguments(requests: unknown, options: { concurrency?: unknown }): number {
+  if (!Array.isArray(requests)) {
+    const type = requests === null ? "null" : typeof requests;
+
+    throw new InvalidRequestError(`sendMany() needs an array of send requests (received ${type})`);
+  }
+
+  const concurrency = options?.concurrency ?? defaultBulkConcurrency;
+
+  if (typeof concurrency !== "number" || !Number.isInteger(concurrency) || concurrency < 1) {
+    throw new InvalidRequestError(
+      `sendMany() option concurrency must be a whole number of at least 1 (received ` +
+        `${typeof concurrency === "number" ? String(concurrency) : typeof concurrency}); ` +
+        `omit it to send ${defaultBulkConcurrency} at a time`,
+    );
+  }
+
+  return concurrency;
 }
