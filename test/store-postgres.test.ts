@@ -785,6 +785,22 @@ describe("openPostgresStore options", () => {
     ["options", undefined],
   ];
 
+  it("quotes an invalid URL without its password", async () => {
+    const inputs = [
+      ["mysql://user:hunter2@db/app", '"mysql://user:***@db/app"'],
+      ["postgres://u:hunter2@127.0.0.1:notaport/x", '"postgres://u:***@127.0.0.1:notaport/x"'],
+    ];
+
+    for (const [url, quoted] of inputs) {
+      const error = await rejection(openPostgresStore({ url: url ?? "" }));
+      const message = (error as Error).message;
+
+      expect(isConfigError(error)).toBe(true);
+      expect(message).toContain(`received ${quoted}`);
+      expect(message).not.toContain("hunter2");
+    }
+  });
+
   for (const [option, input] of cases) {
     it(`rejects invalid ${option}`, async () => {
       const error = await rejection(openPostgresStore(input as PostgresStoreOptions));

@@ -69,12 +69,29 @@ function timeoutSchema(defaultMs: number) {
     .default(defaultMs);
 }
 
+/** Longest connection URL quoted whole in a message; a longer one is cut. */
+const maxQuotedUrlLength = 80;
+
+/** Quotes a connection URL for a message, with its password replaced by `***`. */
+function quoteConnectionUrl(value: unknown): string {
+  const text = String(value).replace(/^([a-z]+:\/\/[^/@:]*):[^/@]*@/i, "$1:***@");
+  const cut = text.length > maxQuotedUrlLength ? `${text.slice(0, maxQuotedUrlLength)}…` : text;
+
+  return JSON.stringify(cut);
+}
+
+const urlExample = "such as postgres://user:password@127.0.0.1:5432/database";
+
 const urlSchema = z
   .string({ error: "must be a postgres:// connection string" })
   .refine((value) => /^postgres(ql)?:\/\/./.test(value), {
-    error: "must start with postgres:// or postgresql://",
+    error: (issue) =>
+      `must start with postgres:// or postgresql:// (received ${quoteConnectionUrl(issue.input)}), ${urlExample}`,
   })
-  .refine(canParseConnectionString, { error: "is not a valid connection URL" });
+  .refine(canParseConnectionString, {
+    error: (issue) =>
+      `is not a valid connection URL (received ${quoteConnectionUrl(issue.input)}); write it ${urlExample}`,
+  });
 
 const optionsSchema = z.strictObject({
   url: urlSchema.optional(),
