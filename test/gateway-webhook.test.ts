@@ -4,6 +4,7 @@ import type { ConsentEvent, OptOutStore } from "../src/consent/types.js";
 import { InvalidConsentEventError } from "../src/errors.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import type { GatewayOptions, ReviewItem } from "../src/gateway/types.js";
+import { silentLogger } from "../src/logger.js";
 import type {
   DeliveryReport,
   InboundMessage,
@@ -194,6 +195,23 @@ describe("Gateway.handleWebhook answers", () => {
     const answer = await gateway.handleWebhook("fake", request("{not json"), { kind: "inbound" });
 
     expect(answer.status).toBe(400);
+  });
+
+  it("logs a malformed body without stack", async () => {
+    const warnings: Array<Record<string, unknown>> = [];
+    const logger = {
+      ...silentLogger,
+      warn: (fields: Record<string, unknown>) => warnings.push(fields),
+    };
+    const { gateway } = setup({ logger });
+
+    await gateway.handleWebhook("fake", request("{not json"), { kind: "inbound" });
+
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.provider).toBe("fake");
+    expect(warnings[0]?.code).toBe("SMSGATE_WEBHOOK_INVALID");
+    expect(String(warnings[0]?.reason)).not.toBe("");
+    expect(warnings[0]).not.toHaveProperty("err");
   });
 
   it("answers 500 naming a missing kind", async () => {

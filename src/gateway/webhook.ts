@@ -173,13 +173,25 @@ async function verify(
   }
 }
 
+/**
+ * The log fields of a webhook rejected for its content: the reason and code, without the
+ * stack, which says nothing about a request that was expected to fail and would make each
+ * line of a flood of bad requests long.
+ */
+function rejectionContext(
+  provider: Provider,
+  error: { message: string; code: string },
+): Record<string, unknown> {
+  return { provider: provider.name, reason: error.message, code: error.code };
+}
+
 function partFailure(
   options: ResolvedGatewayOptions,
   provider: Provider,
   error: unknown,
 ): WebhookResponse {
   if (isInvalidRequestError(error)) {
-    options.logger.warn({ provider: provider.name, err: error }, "webhook rejected: bad part");
+    options.logger.warn(rejectionContext(provider, error), "webhook rejected: bad part");
 
     return jsonAnswer(400, "invalid-webhook", error.message);
   }
@@ -198,7 +210,7 @@ function parseFailure(
   error: unknown,
 ): WebhookResponse {
   if (isWebhookParseError(error)) {
-    options.logger.warn({ provider: provider.name, err: error }, "webhook rejected: malformed");
+    options.logger.warn(rejectionContext(provider, error), "webhook rejected: malformed");
 
     return jsonAnswer(400, "invalid-webhook", error.message);
   }
