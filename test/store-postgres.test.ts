@@ -10,10 +10,12 @@ import type { Logger } from "../src/logger.js";
 import { MAX_TRANSACTION_ATTEMPTS, retryConflicts } from "../src/stores/postgres/connection.js";
 import { quoteIdentifier } from "../src/stores/postgres/options.js";
 import {
+  isStoreMissingError,
   openPostgresStore,
   type PostgresOptOutStore,
   type PostgresStoreOptions,
   SCHEMA_VERSION,
+  type StoreMissingError,
 } from "../src/stores/postgres.js";
 import { FakeProvider } from "../src/testing/fake-provider.js";
 import { describeOptOutStore } from "../src/testing/store-suite.js";
@@ -760,6 +762,31 @@ describe("PostgresOptOutStore behind a gateway", () => {
     expect(repeat.status).toBe(200);
     expect(await store.isOptedOut("+12025550702")).toBe(true);
     expect((await store.history("+12025550702"))[0]?.text).toBe("STOP\uFFFD");
+  });
+});
+
+describe("openPostgresStore with create false", () => {
+  it("rejects a missing schema and creates nothing", async () => {
+    const schema = freshSchema();
+
+    const error = await rejection(openPostgresStore({ url: TEST_URL, schema, create: false }));
+    const found = await admin.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+
+    expect(isStoreMissingError(error)).toBe(true);
+    expect(isStoreError(error)).toBe(true);
+    expect((error as StoreMissingError).schema).toBe(schema);
+    expect(found.rowCount).toBe(0);
+  });
+
+  it("opens a store created before", async () => {
+    const schema = freshSchema();
+    await (await openPostgresStore({ url: TEST_URL, schema })).close();
+
+    const store = await openPostgresStore({ url: TEST_URL, schema, create: false });
+
+    expect(await store.isOptedOut("+12025550143")).toBe(false);
+    await store.close();
+    await dropSchema(schema);
   });
 });
 

@@ -49,18 +49,23 @@ export interface Runtime {
 }
 
 /**
- * Raised in place of opening an empty store when the SQLite file is missing and the
- * command does not create it. The configuration may be valid, because only `serve`
- * creates the store.
+ * Raised in place of opening an empty store when the SQLite file or the PostgreSQL schema
+ * is missing and the command does not create it. The configuration may be valid, because
+ * only `serve` creates the store.
  */
 export class StoreNotFoundError extends Error {
-  /** Absolute path of the missing SQLite file. */
+  /** Absolute path of the missing SQLite file, or the missing PostgreSQL schema. */
   readonly path: string;
 
-  constructor(path: string, options?: { cause?: unknown }) {
+  constructor(path: string, options?: { cause?: unknown; postgres?: boolean }) {
+    const store = options?.postgres
+      ? `smsgate store exists in PostgreSQL schema ${path}`
+      : `SQLite store exists at ${path}`;
+    const option = options?.postgres ? "store.schema" : "store.path";
+
     super(
-      `no SQLite store exists at ${path}; run \`smsgate serve\` once to create it, or check ` +
-        "store.path in the configuration",
+      `no ${store}; run \`smsgate serve\` once to create it, or check ${option} in the ` +
+        "configuration",
       options,
     );
     this.name = "StoreNotFoundError";
@@ -75,8 +80,8 @@ export interface RuntimeOptions {
   /** Directory relative store paths are resolved against. @default process.cwd() */
   cwd?: string | undefined;
   /**
-   * Creates the SQLite file (and its directories) when it does not exist. Only `serve`
-   * passes true from the CLI. Every other command stops with a {@link StoreNotFoundError},
+   * Creates the SQLite file (and its directories), or the PostgreSQL schema and its tables,
+   * when they do not exist. Only `serve` passes true from the CLI. Every other command stops with a {@link StoreNotFoundError},
    * so a mistyped path cannot open an empty store and send to numbers that opted out.
    * @default true
    */
@@ -94,10 +99,11 @@ export interface RuntimeOptions {
 const defaultStoreFile = "smsgate.db";
 
 /**
- * Opens the configured store. A missing SQLite file is created, with its directory, only
- * when `create` is true. The PostgreSQL driver is loaded only when that store is configured.
+ * Opens the configured store. A missing SQLite file is created, with its directory, and a
+ * missing PostgreSQL schema with its tables, only when `create` is true. The PostgreSQL driver is loaded only when that store is configured.
  *
- * @throws {StoreNotFoundError} when the SQLite file is missing and `create` is false.
+ * @throws {StoreNotFoundError} when the SQLite file or the PostgreSQL schema is missing and
+ *   `create` is false.
  */
 async function openStore(
   config: SmsgateConfig,
@@ -112,12 +118,16 @@ async function openStore(
   }
 
   if (options.type === "postgres") {
-    const { openPostgresStore } = await import("../stores/postgres.js");
+    const { isStoreMissingError, openPostgresStore } = await import("../stores/postgres.js");
     const { type: _type, ...connection } = options;
 
     try {
-      return [await openPostgresStore({ ...connection, logger }), undefined];
+      return [await openPostgresStore({ ...connection, create, logger }), undefined];
     } catch (error) {
+      if (isStoreMissingError(error)) {
+        throw new StoreNotFoundError(error.schema, { cause: error, postgres: true });
+      }
+
       throw underStore(error);
     }
   }

@@ -76,7 +76,11 @@ import { KeyedSerialQueue } from "./postgres/serial.js";
 import { PostgresSettings } from "./postgres/settings.js";
 import { buildSql } from "./postgres/sql.js";
 
-export { SCHEMA_VERSION } from "./postgres/migrations.js";
+export {
+  isStoreMissingError,
+  SCHEMA_VERSION,
+  StoreMissingError,
+} from "./postgres/migrations.js";
 export type { PostgresStoreOptions } from "./postgres/options.js";
 
 /** Rows per page of {@link PostgresOptOutStore.listOptedOut}. */
@@ -206,7 +210,7 @@ export class PostgresOptOutStore
     const pool = resolved.pool ?? createPool(resolved, label);
 
     try {
-      await migrate(pool, resolved.schema, resolved.quotedSchema, label);
+      await migrate(pool, resolved.schema, resolved.quotedSchema, label, resolved.create);
     } catch (error) {
       if (ownsPool) {
         await pool.end().catch(() => undefined);

@@ -203,24 +203,65 @@ async function applyMigrations(client: PoolClient, from: number): Promise<void> 
 }
 
 /**
- * Brings `schema` to {@link SCHEMA_VERSION}, creating the schema when missing, in one
- * transaction under the schema's advisory lock. A schema at that version is left untouched.
- * Resolves with the version found before migrating.
+ * Raised in place of creating a store when its schema, or the schema's smsgate tables, do
+ * not exist and the store was opened with `create: false`.
+ */
+export class StoreMissingError extends StoreError {
+  /** The schema that was looked for. */
+  readonly schema: string;
+
+  constructor(label: string, schema: string) {
+    super(
+      `No smsgate store exists in PostgreSQL ${label}, and it was opened without creating ` +
+        "one. Check the schema name, or open the store once with create: true to create it.",
+    );
+    this.name = "StoreMissingError";
+    this.schema = schema;
+  }
+}
+
+/** Checks whether `error` is a {@link StoreMissingError}. */
+export function isStoreMissingError(error: unknown): error is StoreMissingError {
+  return error instanceof StoreMissingError;
+}
+
+async function hasSchema(client: PoolClient, schema: string): Promise<boolean> {
+  const found = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
+
+  return (found.rowCount ?? 0) > 0;
+}
+
+/**
+ * Brings `schema` to {@link SCHEMA_VERSION}, creating the schema when missing unless
+ * `create` is false, in one transaction under the schema's advisory lock. A schema at that
+ * version is left untouched. Resolves with the version found before migrating.
  *
  * @throws {StoreError} when the schema has a newer version; nothing is changed then.
+ * @throws {StoreMissingError} when `create` is false and the schema or its tables are
+ *   missing; nothing is created then.
  */
 export async function migrate(
   pool: Pool,
   schema: string,
   quoted: string,
   label: string,
+  create = true,
 ): Promise<number> {
   const found = await runTransaction(pool, async (client) => {
     await client.query(lockSql, [schema]);
+
+    if (!create && !(await hasSchema(client, schema))) {
+      throw new StoreMissingError(label, schema);
+    }
+
     await ensureSchema(client, schema, quoted);
 
     const version = await readVersion(client, quoted);
     if (version === undefined) {
+      if (!create) {
+        throw new StoreMissingError(label, schema);
+      }
+
       await client.query(versionTable);
     }
 

@@ -113,6 +113,7 @@ const optionsSchema = z.strictObject({
     .default(10),
   connectTimeoutMs: timeoutSchema(5000),
   statementTimeoutMs: timeoutSchema(10_000),
+  create: z.boolean({ error: "must be true or false" }).default(true),
   applicationName: z
     .string({ error: "must be a string" })
     .min(1, { error: "must not be empty" })
@@ -146,11 +147,19 @@ export interface PostgresStoreOptions {
    */
   pool?: Pool;
   /**
-   * The schema that contains the store's tables, created when missing. Servers that share
-   * consent use the same schema.
+   * The schema that contains the store's tables, created when missing unless `create` is
+   * false. Servers that share consent use the same schema.
    * @default "smsgate"
    */
   schema?: string;
+  /**
+   * Creates the schema and its tables when they are missing. With `false`, a schema that is
+   * missing or has no smsgate tables rejects with a `StoreMissingError` and nothing is
+   * created, so a mistyped or dropped schema cannot open an empty store that has none of
+   * the recorded opt-outs. An existing store of an older version is still migrated.
+   * @default true
+   */
+  create?: boolean;
   /**
    * Size of the pool the store creates.
    * @default 10
