@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { ConfigError, StoreError } from "../../errors.js";
-import { toStoreError } from "./errors.js";
+import { sqliteCode, toStoreError } from "./errors.js";
 import { migrate, readSchemaVersion } from "./migrations.js";
 
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
@@ -236,12 +236,44 @@ export function openDatabase(options: ResolvedSqliteOptions): Database.Database 
   try {
     configure(db, options);
     migrate(db, options.path);
+
+    if (!options.readonly && options.path !== MEMORY_PATH) {
+      probeWrite(db, options.busyTimeoutMs);
+    }
   } catch (error) {
     db.close();
     throw error instanceof StoreError ? error : toStoreError("open", options.path, error);
   }
 
   return db;
+}
+
+/**
+ * Writes the health check row once. SQLite opens a file that this process may not write
+ * read-only without an error, and such a connection stays read-only after the permissions
+ * are fixed, so a store that must write checks it at open and fails there with
+ * SQLITE_READONLY. `BEGIN IMMEDIATE` succeeds on a read-only connection, so only a write
+ * tells.
+ *
+ * The write does not wait for a lock: SQLite reports SQLITE_READONLY before it tries to
+ * lock, so SQLITE_BUSY means another connection is writing to a file this one may write
+ * too. Reads, such as the send guard's, then work while that connection holds its lock.
+ */
+function probeWrite(db: Database.Database, busyTimeoutMs: number): void {
+  db.pragma("busy_timeout = 0");
+
+  try {
+    db.prepare(
+      "INSERT INTO store_health (id, checked_at) VALUES (1, ?) " +
+        "ON CONFLICT (id) DO UPDATE SET checked_at = excluded.checked_at",
+    ).run(Date.now());
+  } catch (error) {
+    if (!sqliteCode(error)?.startsWith("SQLITE_BUSY")) {
+      throw error;
+    }
+  } finally {
+    db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+  }
 }
 
 /** The settings in effect on a store's connection, read back from SQLite. */
