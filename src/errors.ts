@@ -253,9 +253,10 @@ export function redactPhone(phone: string): string {
 const signedNumber = String.raw`(\+|%2[Bb])(\(?\d+(?:(?: ?\(|\) ?|[ +.\-]|%20)\d+)*)`;
 
 // Digits without a sign: groups joined by spaces, hyphens or parentheses with no letter,
-// digit or `_` next to them, or a run of 8 or more. Dots are left out, so that IPv4
-// addresses and decimals stay readable.
-const unsignedNumber = String.raw`(?<!\w)\(?\d+(?:(?: ?\(|\) ?|[ \-])\d+)+(?!\w)|(?<!\d)\d{8,}`;
+// digit or `_` next to them, or a run of 8 or more that no letter precedes. Dots are left
+// out, so that IPv4 addresses and decimals stay readable. A run right after a letter is
+// part of an identifier, such as the account SID in `AC0123456789abcdef…`.
+const unsignedNumber = String.raw`(?<!\w)\(?\d+(?:(?: ?\(|\) ?|[ \-])\d+)+(?!\w)|(?<![\dA-Za-z])\d{8,}`;
 
 const phoneLike = new RegExp(`${signedNumber}|${unsignedNumber}`, "g");
 
@@ -335,10 +336,11 @@ function maskSigned(match: string, sign: string, groups: string): string {
 /**
  * Masks the phone numbers in a text as {@link redactPhone} does (`+1***0143`), for log
  * lines. Only ASCII digits count. It masks digits after `+` or `%2B` when there are at
- * least 7, also grouped as in `+1 (202) 555-0143`, and every run of 8 or more digits. It
- * also masks 9 to 15 digits without `+` in groups joined by spaces, hyphens or
- * parentheses, such as `(202) 555-0143`, unless a letter or `_` is next to them. So ids
- * such as `SM…` SIDs and UUIDs stay readable unless they contain a run of 8 digits.
+ * least 7, also grouped as in `+1 (202) 555-0143`, and every run of 8 or more digits that
+ * does not follow a letter. It also masks 9 to 15 digits without `+` in groups joined by spaces, hyphens or
+ * parentheses, such as `(202) 555-0143`, unless a letter or `_` is next to them. A run of
+ * digits right after a letter is left as it is, so ids such as `AC…` and `SM…` SIDs stay
+ * readable and match the ids an application receives.
  * @example maskPhoneNumbers("from 12025550143 on port 8080") // "from 1***0143 on port 8080"
  */
 export function maskPhoneNumbers(text: string): string {
