@@ -69,7 +69,7 @@ function timeoutSchema(defaultMs: number) {
     .default(defaultMs);
 }
 
-/** Longest connection URL quoted whole in a message; a longer one is cut. */
+/** Maximum length of a connection URL quoted whole in a message; a longer one is cut. */
 const maxQuotedUrlLength = 80;
 
 /** Quotes a connection URL for a message, with its password replaced by `***`. */

@@ -253,7 +253,7 @@ export function openDatabase(options: ResolvedSqliteOptions): Database.Database 
  * read-only without an error, and such a connection stays read-only after the permissions
  * are fixed, so a store that must write checks it at open and fails there with
  * SQLITE_READONLY. `BEGIN IMMEDIATE` succeeds on a read-only connection, so only a write
- * tells.
+ * detects it.
  *
  * The write does not wait for a lock: SQLite reports SQLITE_READONLY before it tries to
  * lock, so SQLITE_BUSY means another connection is writing to a file this one may write
