@@ -19,8 +19,8 @@ export const exportFormats = ["csv", "jsonl"] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
 /**
- * The values of one row. An erased number carries the check value of the key that made its
- * pseudonym, so that `optout import` can refuse a store configured with another key.
+ * Lists the values of one row. An erased number carries the check value of the key that
+ * made its pseudonym, so that `optout import` can reject a store configured with another key.
  */
 function exportValues(state: ConsentState, keyCheck: string): string[] {
   const last = state.lastEvent;
@@ -56,10 +56,12 @@ function exportLine(state: ConsentState, format: ExportFormat, keyCheck: string)
  */
 async function readKeyCheck(runtime: Runtime): Promise<string> {
   const { store } = runtime;
-  const kept = isPseudonymKeyStore(store) ? (await store.pseudonymKeyStatus()).keyCheck : undefined;
+  const storedCheck = isPseudonymKeyStore(store)
+    ? (await store.pseudonymKeyStatus()).keyCheck
+    : undefined;
   const key = runtime.config.privacy.pseudonymKey;
 
-  return kept ?? (key === undefined ? "" : pseudonymKeyCheck(key));
+  return storedCheck ?? (key === undefined ? "" : pseudonymKeyCheck(key));
 }
 
 /**
