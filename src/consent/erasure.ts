@@ -4,7 +4,6 @@
  */
 
 import { createHmac } from "node:crypto";
-import { InvalidRequestError } from "../errors.js";
 import type { ConsentEvent, ConsentState, ErasureStore, OptOutStore } from "./types.js";
 
 /** The prefix of every pseudonym. */
@@ -38,21 +37,6 @@ export function isPseudonym(value: string): boolean {
 /** Checks whether a store implements {@link ErasureStore}. */
 export function isErasureStore(store: OptOutStore): store is OptOutStore & ErasureStore {
   return typeof (store as Partial<ErasureStore>).forget === "function";
-}
-
-/** Checks the arguments of `forget`: a number that is no pseudonym, and a pseudonym. */
-export function validateErasure(phone: unknown, pseudonym: unknown): void {
-  if (typeof phone !== "string" || phone === "" || isPseudonym(phone)) {
-    throw new InvalidRequestError(
-      "Invalid store argument phone: must be a phone number that is not a pseudonym",
-    );
-  }
-
-  if (typeof pseudonym !== "string" || !isPseudonym(pseudonym)) {
-    throw new InvalidRequestError(
-      "Invalid store argument pseudonym: must be erased: followed by 64 hex digits",
-    );
-  }
 }
 
 /** Copies an event to its pseudonym, without the fields that can identify the person. */

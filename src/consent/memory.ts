@@ -5,13 +5,14 @@
  */
 
 import { StoreError } from "../errors.js";
-import { numberNeedle, pseudonymPrefix, scrubEvent, validateErasure } from "./erasure.js";
+import { numberNeedle, pseudonymPrefix, scrubEvent } from "./erasure.js";
 import {
   copyConsentEvent,
   deriveConsentState,
   resolveScope,
   type SequencedEvent,
   validateConsentEvent,
+  validateErasure,
   validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
@@ -342,7 +343,6 @@ export class MemoryOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertOpen("forget");
     validateErasure(phone, pseudonym);
-    validatePhone(phone);
 
     const moved = this.#eventsByPhone.get(phone) ?? [];
     const kept = this.#eventsByPhone.get(pseudonym) ?? [];

@@ -9,6 +9,7 @@
  */
 
 import { InvalidConsentEventError, InvalidRequestError } from "../errors.js";
+import { isPseudonym } from "./erasure.js";
 import {
   clampOccurredAt,
   earliestOccurredAt,
@@ -453,6 +454,26 @@ function requireArgumentIdentity(value: unknown, argument: string): asserts valu
  */
 export function validatePhone(value: unknown, argument = "phone"): asserts value is string {
   requireArgumentIdentity(value, argument);
+}
+
+/**
+ * Checks the arguments of `forget`: a number in canonical form that is no pseudonym, and a
+ * pseudonym.
+ */
+export function validateErasure(phone: unknown, pseudonym: unknown): asserts phone is string {
+  if (typeof phone !== "string" || phone === "" || isPseudonym(phone)) {
+    throw new InvalidRequestError(
+      "Invalid store argument phone: must be a phone number that is not a pseudonym",
+    );
+  }
+
+  if (typeof pseudonym !== "string" || !isPseudonym(pseudonym)) {
+    throw new InvalidRequestError(
+      "Invalid store argument pseudonym: must be erased: followed by 64 hex digits",
+    );
+  }
+
+  validatePhone(phone);
 }
 
 /** Checks the phones of a bulk read: an array of canonical identities. */

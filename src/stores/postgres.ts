@@ -19,12 +19,13 @@
  */
 
 import type { Pool } from "pg";
-import { numberNeedle, validateErasure } from "../consent/erasure.js";
+import { numberNeedle } from "../consent/erasure.js";
 import { replaceNul } from "../consent/nul.js";
 import {
   copyConsentEvent,
   resolveScope,
   validateConsentEvent,
+  validateErasure,
   validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
@@ -401,7 +402,6 @@ export class PostgresOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertOpen("forget");
     validateErasure(phone, pseudonym);
-    validatePhone(phone);
     const needle = numberNeedle(phone);
 
     const events = await this.#run("forget", () =>

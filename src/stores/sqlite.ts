@@ -17,11 +17,12 @@
  */
 
 import type { Database } from "better-sqlite3";
-import { numberNeedle, validateErasure } from "../consent/erasure.js";
+import { numberNeedle } from "../consent/erasure.js";
 import {
   copyConsentEvent,
   resolveScope,
   validateConsentEvent,
+  validateErasure,
   validateKeyCheck,
   validateMessagePart,
   validateNonceQuery,
@@ -325,7 +326,6 @@ export class SqliteOptOutStore
   async forget(phone: string, pseudonym: string): Promise<ErasureResult> {
     this.#assertWritable("forget");
     validateErasure(phone, pseudonym);
-    validatePhone(phone);
     const needle = numberNeedle(phone);
 
     const events = await this.#write("forget", () =>

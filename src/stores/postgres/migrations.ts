@@ -5,7 +5,7 @@
  */
 
 import type { Pool, PoolClient } from "pg";
-import { StoreError } from "../../errors.js";
+import { isStoreError, StoreError } from "../../errors.js";
 import { runTransaction } from "./connection.js";
 
 /** One step of the schema. A released migration is never edited, so add a new one. */
@@ -164,12 +164,26 @@ const lockSql = "SELECT pg_advisory_xact_lock(hashtext('smsgate.migrate.' || $1)
 
 const versionSql = "SELECT max(version) AS version FROM schema_migrations";
 
-async function ensureSchema(client: PoolClient, schema: string, quoted: string): Promise<void> {
+/**
+ * Creates `schema` when it is missing, or raises a {@link StoreMissingError} then when
+ * `create` is false, and makes it the transaction's search path.
+ */
+async function ensureSchema(
+  client: PoolClient,
+  names: { schema: string; quoted: string; label: string },
+  create: boolean,
+): Promise<void> {
+  const { schema, quoted, label } = names;
+
   // CREATE SCHEMA IF NOT EXISTS needs the CREATE privilege even when the schema exists, so
   // it runs only for a missing schema, and a user without that privilege can open a
   // migrated one.
   const found = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
   if (found.rowCount === 0) {
+    if (!create) {
+      throw new StoreMissingError(label, schema);
+    }
+
     await client.query(`CREATE SCHEMA ${quoted}`);
   }
 
@@ -220,15 +234,12 @@ export class StoreMissingError extends StoreError {
   }
 }
 
-/** Checks whether `error` is a {@link StoreMissingError}. */
+/**
+ * Checks whether `error` is a {@link StoreMissingError}, also one from another loaded copy of
+ * the package (its ESM or CommonJS build), as the other error guards do.
+ */
 export function isStoreMissingError(error: unknown): error is StoreMissingError {
-  return error instanceof StoreMissingError;
-}
-
-async function hasSchema(client: PoolClient, schema: string): Promise<boolean> {
-  const found = await client.query("SELECT 1 FROM pg_namespace WHERE nspname = $1", [schema]);
-
-  return (found.rowCount ?? 0) > 0;
+  return isStoreError(error) && error.name === "StoreMissingError";
 }
 
 /**
@@ -249,12 +260,7 @@ export async function migrate(
 ): Promise<number> {
   const found = await runTransaction(pool, async (client) => {
     await client.query(lockSql, [schema]);
-
-    if (!create && !(await hasSchema(client, schema))) {
-      throw new StoreMissingError(label, schema);
-    }
-
-    await ensureSchema(client, schema, quoted);
+    await ensureSchema(client, { schema, quoted, label }, create);
 
     const version = await readVersion(client, quoted);
     if (version === undefined) {
