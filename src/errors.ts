@@ -39,6 +39,8 @@ export class SmsgateError extends Error {
 export class InvalidPhoneNumberError extends SmsgateError {
   /** The text that was given, unchanged. */
   readonly input: string;
+  /** Why the input is not a valid number, and what to change, without the input. */
+  readonly detail: string;
 
   constructor(input: string, detail: string, options?: { cause?: unknown }) {
     super(
@@ -48,6 +50,7 @@ export class InvalidPhoneNumberError extends SmsgateError {
     );
     this.name = "InvalidPhoneNumberError";
     this.input = input;
+    this.detail = detail;
   }
 }
 

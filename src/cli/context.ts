@@ -11,7 +11,6 @@ import {
 } from "../errors.js";
 import { loadConfig } from "./config.js";
 import { createLogger } from "./log.js";
-import { invalidNumberReason } from "./optout-identity.js";
 import { type CliIo, ExitCode, errorMessage, writeError } from "./output.js";
 import { createRuntime, type Runtime, StoreNotFoundError } from "./runtime.js";
 
@@ -110,7 +109,7 @@ const maxPrintedInputLength = 64;
  * and cuts only a long one.
  */
 export function describeInvalidNumber(error: InvalidPhoneNumberError): string {
-  const message = `Invalid phone number ${quoteInput(error.input)}: ${invalidNumberReason(error)}`;
+  const message = `Invalid phone number ${quoteInput(error.input)}: ${error.detail}`;
 
   if (message.includes("defaultRegion")) {
     return `${message}.`;

@@ -4,7 +4,7 @@
  */
 
 import { isPseudonym, pseudonymPrefix } from "../consent/erasure.js";
-import { type InvalidPhoneNumberError, isInvalidPhoneNumberError } from "../errors.js";
+import { isInvalidPhoneNumberError } from "../errors.js";
 import { type CountryCode, normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
 import { invalidPhoneNumber } from "../phone/invalid.js";
 import type { SenderKind } from "../provider.js";
@@ -124,18 +124,4 @@ function readNonRecipient(
 
     throw error;
   }
-}
-
-/**
- * The start of an invalid-number message: `Invalid phone number` and the input as a JSON
- * string, which may be cut and followed by its length (`"+1202…" (40 characters)`).
- */
-const invalidNumberPrefix = /^Invalid phone number "(?:[^"\\]|\\.)*"(?: \(\d+ characters\))?: /;
-
-/**
- * Returns the reason of an invalid-number error without its leading words and quoted
- * input, for a message that names the value itself, such as one about `--scope`.
- */
-export function invalidNumberReason(error: InvalidPhoneNumberError): string {
-  return error.message.replace(invalidNumberPrefix, "");
 }

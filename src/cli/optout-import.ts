@@ -26,7 +26,6 @@ import { CsvReader, type CsvRecord } from "./optout-csv.js";
 import {
   type ConsentIdentity,
   describeKind,
-  invalidNumberReason,
   isSendRecipient,
   readConsentIdentity,
 } from "./optout-identity.js";
@@ -122,14 +121,17 @@ export async function runImport(
     const key = runtime.config.privacy.pseudonymKey;
     const problem = findErasedRowProblem(erased, key);
 
-    if (problem !== undefined || key === undefined) {
-      writeError(io, problem ?? "");
+    if (problem !== undefined) {
+      writeError(io, problem);
       return ExitCode.usage;
     }
 
     // The store keeps the key's check value before it contains erased numbers, so that a later
-    // start with another key stops instead of sending to them.
-    await keepPseudonymKey(runtime.store, key);
+    // start with another key stops instead of sending to them. Without a key, the check
+    // above has already rejected the file.
+    if (key !== undefined) {
+      await keepPseudonymKey(runtime.store, key);
+    }
   }
 
   const events = parsed.rows.map((row) => importEvent(row, parsed.hash));
@@ -408,9 +410,7 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): C
     return readConsentIdentity(text, region);
   } catch (error) {
     if (isInvalidPhoneNumberError(error)) {
-      throw new RowError(
-        `invalid phone number ${JSON.stringify(text)}: ${invalidNumberReason(error)}`,
-      );
+      throw new RowError(`invalid phone number ${JSON.stringify(text)}: ${error.detail}`);
     }
 
     throw error;

@@ -13,7 +13,6 @@ import { runForget } from "./optout-forget.js";
 import {
   type ConsentIdentity,
   describeKind,
-  invalidNumberReason,
   isSendRecipient,
   readConsentIdentity,
 } from "./optout-identity.js";
@@ -208,8 +207,7 @@ function readScopeOption(scope: string | undefined, region: CountryCode | undefi
     }
 
     throw new UsageError(
-      `invalid --scope ${JSON.stringify(scope)}: ${invalidNumberReason(error)}. ` +
-        `Give ${scopeExpected}`,
+      `invalid --scope ${JSON.stringify(scope)}: ${error.detail}. ` + `Give ${scopeExpected}`,
       "optout",
     );
   }
