@@ -7,6 +7,7 @@ import {
 import { isProviderError, type ProviderError } from "../src/errors.js";
 import { MAX_RESPONSE_BYTES } from "../src/http/request.js";
 import { type FakeApi, type FakeResponse, startFakeApi } from "../src/testing/fake-api.js";
+import { expectOversizedRefusal, expectStreamingTimeout } from "./helpers/bounded-response.js";
 import {
   type StreamedResponse,
   type StreamingServer,
@@ -201,15 +202,7 @@ describe("generic send", () => {
     const error = await refusal(provider.send(MESSAGE));
     const close = await server.connectionClosed;
 
-    expect(error.provider).toBe("acme");
-    expect(error.reason).toBe("transient");
-    expect(error.httpStatus).toBeUndefined();
-    expect(error.message).toBe(
-      "acme API request failed: The response body is longer than 4194304 bytes, " +
-        "so it was not read",
-    );
-    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
-    expect(close.finished).toBe(false);
+    expectOversizedRefusal(error, close, { provider: "acme", label: "acme" });
   });
 
   it("times out a response that keeps streaming", async () => {
@@ -223,12 +216,7 @@ describe("generic send", () => {
     const elapsedMs = performance.now() - started;
     const close = await server.connectionClosed;
 
-    expect(error.reason).toBe("transient");
-    expect(error.message).toBe("acme API request timed out after 150 ms");
-    expect((error.cause as Error).name).toBe("TimeoutError");
-    expect(elapsedMs).toBeLessThan(1000);
-    expect(close.finished).toBe(false);
-    expect(close.sentBytes).toBeGreaterThan(0);
+    expectStreamingTimeout(error, close, elapsedMs, "acme");
   });
 
   it("rejects media without a request", async () => {

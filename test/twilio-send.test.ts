@@ -16,6 +16,7 @@ import {
   type FakeTwilioApiOptions,
   startFakeTwilioApi,
 } from "../src/testing/fake-twilio.js";
+import { expectOversizedRefusal, expectStreamingTimeout } from "./helpers/bounded-response.js";
 import { type StreamedResponse, startStreamingServer } from "./helpers/streaming-server.js";
 
 const SERVICE_SID = "MG0123456789abcdef0123456789abcdef";
@@ -385,15 +386,7 @@ describe("send network failures", () => {
     const error = await sendFailure(provider, { to: "+14155550100", body: "hi" });
     const close = await server.connectionClosed;
 
-    expect(error.provider).toBe("twilio");
-    expect(error.reason).toBe("transient");
-    expect(error.httpStatus).toBeUndefined();
-    expect(error.message).toBe(
-      "Twilio API request failed: The response body is longer than 4194304 bytes, " +
-        "so it was not read",
-    );
-    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
-    expect(close.finished).toBe(false);
+    expectOversizedRefusal(error, close, { provider: "twilio", label: "Twilio" });
   });
 
   it("times out a response that keeps streaming", async () => {
@@ -406,12 +399,7 @@ describe("send network failures", () => {
     const elapsedMs = performance.now() - started;
     const close = await server.connectionClosed;
 
-    expect(error.reason).toBe("transient");
-    expect(error.message).toBe("Twilio API request timed out after 150 ms");
-    expect((error.cause as Error).name).toBe("TimeoutError");
-    expect(elapsedMs).toBeLessThan(1000);
-    expect(close.finished).toBe(false);
-    expect(close.sentBytes).toBeGreaterThan(0);
+    expectStreamingTimeout(error, close, elapsedMs, "Twilio");
   });
 
   it("maps refused connection to transient", async () => {

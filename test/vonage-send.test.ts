@@ -28,6 +28,7 @@ import {
   type FakeVonageApiOptions,
   startFakeVonageApi,
 } from "../src/testing/fake-vonage.js";
+import { expectOversizedRefusal, expectStreamingTimeout } from "./helpers/bounded-response.js";
 import {
   type StreamedResponse,
   type StreamingServer,
@@ -635,15 +636,7 @@ describe("SMS API send", () => {
     const error = await sendFailure(provider, { to: "+14155550123", body: "hi" });
     const close = await server.connectionClosed;
 
-    expect(error.provider).toBe("vonage");
-    expect(error.reason).toBe("transient");
-    expect(error.httpStatus).toBeUndefined();
-    expect(error.message).toBe(
-      "Vonage API request failed: The response body is longer than 4194304 bytes, " +
-        "so it was not read",
-    );
-    expect((error.cause as { code?: string }).code).toBe("UND_ERR_RES_EXCEEDED_MAX_SIZE");
-    expect(close.finished).toBe(false);
+    expectOversizedRefusal(error, close, { provider: "vonage", label: "Vonage" });
   });
 
   it("times out a response that keeps streaming", async () => {
@@ -656,12 +649,7 @@ describe("SMS API send", () => {
     const elapsedMs = performance.now() - started;
     const close = await server.connectionClosed;
 
-    expect(error.reason).toBe("transient");
-    expect(error.message).toBe("Vonage API request timed out after 150 ms");
-    expect((error.cause as Error).name).toBe("TimeoutError");
-    expect(elapsedMs).toBeLessThan(1000);
-    expect(close.finished).toBe(false);
-    expect(close.sentBytes).toBeGreaterThan(0);
+    expectStreamingTimeout(error, close, elapsedMs, "Vonage");
   });
 });
 
