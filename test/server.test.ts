@@ -476,12 +476,42 @@ describe("server logging", () => {
 
     await send(server.port, { path: "/healthz", headers: { "x-request-id": "req-42" } });
 
-    const line = logger.entries.find((entry) => entry.message === "request");
-    expect(line?.object.requestId).toBe("req-42");
-    expect(line?.object.method).toBe("GET");
-    expect(line?.object.route).toBe("/healthz");
-    expect(line?.object.status).toBe(200);
-    expect(typeof line?.object.durationMs).toBe("number");
+    const line = logger.entries.find((entry) => entry.message === "request completed");
+    expect(line?.object.req).toEqual({
+      id: "req-42",
+      method: "GET",
+      path: "/healthz",
+      route: "/healthz",
+    });
+    expect(line?.object.res).toEqual({ statusCode: 200 });
+    expect(typeof line?.object.responseTime).toBe("number");
+  });
+
+  it("logs a request the client left", async () => {
+    const logger = recordingLogger();
+    const { server } = await startDev({}, logger);
+    const socket = connect(server.port, "127.0.0.1");
+
+    // The server sends `100 Continue` once its handler has the request.
+    const continued = new Promise((resolve) => socket.once("data", resolve));
+    socket.write(
+      "POST /webhooks/twilio/inbound?From=%2B14155550177 HTTP/1.1\r\nHost: x\r\n" +
+        "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n" +
+        "Expect: 100-continue\r\n\r\n",
+    );
+    await continued;
+    socket.write("Body=ST");
+    socket.destroy();
+    await waitFor(() => logger.entries.some((entry) => entry.message === "request aborted"));
+
+    const line = logger.entries.find((entry) => entry.message === "request aborted");
+    expect(line?.level).toBe("info");
+    expect(line?.object.req).toMatchObject({
+      method: "POST",
+      path: "/webhooks/twilio/inbound",
+      route: "/webhooks/:provider/:kind",
+    });
+    expect(line?.object.res).toEqual({ statusCode: null });
   });
 
   it("logs startup without the token", async () => {

@@ -194,14 +194,17 @@ class HealthCheck {
     try {
       await Promise.race([this.#check(), timeout]);
       if (!this.#healthy) {
-        this.logger.info({ requestId }, "Health check: the store responds again");
+        this.logger.info({ req: { id: requestId } }, "Health check: the store responds again");
       }
       this.#healthy = true;
       return true;
     } catch (error) {
       // Logged when the state changes, not on every poll of a load balancer.
       if (this.#healthy) {
-        this.logger.error({ err: error, requestId }, "Health check failed: store unavailable");
+        this.logger.error(
+          { err: error, req: { id: requestId } },
+          "Health check failed: store unavailable",
+        );
       }
       this.#healthy = false;
       return false;
@@ -262,13 +265,49 @@ async function handleWebhook(
   writeWebhookResponse(res, response);
 }
 
+/**
+ * The request of a log line, under the key `req` as pino-http writes it. pino serializes one
+ * nested object in less than half the time of the same fields at the top level, which
+ * matters on a line written for every request.
+ */
+interface RequestLogFields {
+  id: string;
+  method: string | undefined;
+  /** The path without the query string, at most 200 characters. */
+  path: string;
+  /** The route pattern, such as `/webhooks/:provider/:kind`, or null when none matched. */
+  route: string | null;
+}
+
+/** Logs a request when its connection closes, with its status and duration in ms. */
+function logRequest(
+  logger: Logger,
+  request: RequestLogFields,
+  res: ServerResponse,
+  started: number,
+): void {
+  const finished = res.writableFinished;
+
+  logger.info(
+    {
+      req: request,
+      // A response that never finished was not sent with its status code, so none is logged.
+      res: { statusCode: finished ? res.statusCode : null },
+      responseTime: Math.round((performance.now() - started) * 10) / 10,
+    },
+    finished ? "request completed" : "request aborted",
+  );
+}
+
 /** Responds to a request whose handler threw: 413 for an oversized body, else 500. */
 function handleFailure(
   context: ServerContext,
   res: ServerResponse,
   error: unknown,
-  fields: Record<string, unknown>,
+  request: RequestLogFields,
 ): void {
+  const fields = { req: request };
+
   if (error instanceof PayloadTooLargeError) {
     context.logger.warn({ ...fields, maxBytes: error.maxBytes }, "Request body too large");
     // The rest of the body is never read, so the connection cannot carry another request.
@@ -286,7 +325,7 @@ function handleFailure(
   if (res.headersSent) {
     res.destroy();
   } else {
-    sendError(res, 500, "internal-error", `Internal error; request id ${fields.requestId}`);
+    sendError(res, 500, "internal-error", `Internal error; request id ${request.id}`);
   }
 }
 
@@ -334,9 +373,8 @@ async function handleRequest(
   const started = performance.now();
   const requestId = requestIdOf(req);
   // The path only: a query can carry the fields of a GET webhook.
-  const path = (req.url ?? "").split("?", 1)[0]?.slice(0, 200);
-  const fields: Record<string, unknown> = { requestId, method: req.method, path };
-  let routeName: string | undefined;
+  const path = (req.url ?? "").split("?", 1)[0]?.slice(0, 200) ?? "";
+  const request: RequestLogFields = { id: requestId, method: req.method, path, route: null };
 
   context.inFlight += 1;
   context.responses.set(req.socket, res);
@@ -347,21 +385,14 @@ async function handleRequest(
 
   res.once("close", () => {
     context.inFlight -= 1;
-    const durationMs = Math.round((performance.now() - started) * 10) / 10;
-    const finished = res.writableFinished;
-    // A response that never finished was not sent with its status code, so none is logged.
-    const status = finished ? res.statusCode : null;
-    context.logger.info(
-      { ...fields, route: routeName ?? null, status, durationMs, finished },
-      "request",
-    );
+    logRequest(context.logger, request, res, started);
   });
 
   try {
-    routeName = await route(context, req, res, requestId);
+    request.route = (await route(context, req, res, requestId)) ?? null;
   } catch (error) {
-    routeName ??= matchRoute((req.url ?? "").split("?", 1)[0] ?? "")?.name;
-    handleFailure(context, res, error, { ...fields, route: routeName ?? null });
+    request.route ??= matchRoute(path)?.name ?? null;
+    handleFailure(context, res, error, request);
   }
 }
 
