@@ -24,6 +24,11 @@ export type {
 } from "./gateway/types.js";
 export { createFetchHandler, type FetchHandlerOptions } from "./http/fetch.js";
 export { encodeForm, formFieldsToRecord, parseFormBody } from "./http/form.js";
+export {
+  createNodeHandler,
+  type NodeHandlerOptions,
+  type NodeRequestListener,
+} from "./http/node-handler.js";
 export * from "./keywords/index.js";
 export { type Logger, silentLogger } from "./logger.js";
 export * from "./phone/index.js";

@@ -6,20 +6,20 @@
  *   updates a state table keyed by phone. It commits as smsgate's PostgreSQL store commits a
  *   webhook: one READ COMMITTED transaction per webhook (BEGIN, two statements, COMMIT) on a
  *   client of a pg `Pool`, and responds only after its COMMIT returned;
- * - `library`: smsgate as a library, as its README shows: `node:http` passing the raw body
- *   and URL to `gateway.handleWebhook()` on a `PostgresOptOutStore`.
+ * - `library`: smsgate as a library, as its README shows: a `node:http` server with the
+ *   request listener of `createNodeHandler()`, on a `PostgresOptOutStore`.
  *
  * The parent counts the stored rows with its own connection, so this process only serves.
  */
 
 import { createServer } from "node:http";
 import pg from "pg";
-import { Gateway } from "smsgate";
+import { createNodeHandler, Gateway } from "smsgate";
 import { openPostgresStore } from "smsgate/stores/postgres";
 import { twilio } from "smsgate/twilio";
 import { serveRequests } from "../lib/processes.mjs";
 import { account, emptyTwiml } from "../lib/twilio.mjs";
-import { answerUnstored, readBody, readSignedStop, twimlHeaders } from "../lib/webhook.mjs";
+import { answerUnstored, readSignedStop, twimlHeaders } from "../lib/webhook.mjs";
 
 let failures = 0;
 
@@ -144,31 +144,8 @@ async function handwrittenHandler({ url, schema, maxConnections, publicOrigin })
 async function libraryHandler({ url, schema, maxConnections, publicOrigin }) {
   const store = await openPostgresStore({ url, schema, maxConnections });
   const gateway = new Gateway({ providers: [twilio(account)], store });
-  const webhookPath = /^\/webhooks\/twilio\/(inbound|status)$/;
 
-  return async (req, res) => {
-    const route = webhookPath.exec(req.url?.split("?")[0] ?? "");
-
-    if (route === null || req.method !== "POST") {
-      res.writeHead(404).end();
-      return;
-    }
-
-    const body = await readBody(req);
-    const headers = new Headers();
-
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    }
-
-    const response = await gateway.handleWebhook(
-      "twilio",
-      { method: req.method, url: `${publicOrigin}${req.url}`, headers, body },
-      { kind: route[1] },
-    );
-
-    res.writeHead(response.status, response.headers).end(response.body);
-  };
+  return createNodeHandler(gateway, { publicUrl: publicOrigin });
 }
 
 const handlers = { handwritten: handwrittenHandler, library: libraryHandler };

@@ -11,13 +11,13 @@
  * - `handwritten-rows`: the same hand-written handler writing the rows smsgate's SQLite
  *   store writes for an opt-out (receipt, event, and the deciding rows per sender and per
  *   phone) into a file with the store's schema, with its own SQL;
- * - `library`: smsgate as a library, as its README shows: `node:http` passing the raw
- *   body and URL to `gateway.handleWebhook()` on the SQLite store.
+ * - `library`: smsgate as a library, as its README shows: a `node:http` server with the
+ *   request listener of `createNodeHandler()`, on the SQLite store.
  */
 
 import { createServer } from "node:http";
 import Database from "better-sqlite3";
-import { Gateway } from "smsgate";
+import { createNodeHandler, Gateway } from "smsgate";
 import { openSqliteStore } from "smsgate/stores/sqlite";
 import { twilio } from "smsgate/twilio";
 import { serveRequests } from "../lib/processes.mjs";
@@ -197,40 +197,7 @@ async function handwrittenHandler({ storePath, publicOrigin, storeSchema = false
 function libraryHandler({ storePath, publicOrigin }) {
   const store = openSqliteStore({ path: storePath });
   const gateway = new Gateway({ providers: [twilio(account)], store });
-  const webhookPath = /^\/webhooks\/twilio\/(inbound|status)$/;
-
-  const handler = async (req, res) => {
-    const route = webhookPath.exec(req.url?.split("?")[0] ?? "");
-
-    if (route === null || req.method !== "POST") {
-      res.writeHead(404).end();
-      return;
-    }
-
-    const chunks = [];
-    for await (const chunk of req) {
-      chunks.push(chunk);
-    }
-
-    const headers = new Headers();
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      headers.append(req.rawHeaders[i], req.rawHeaders[i + 1]);
-    }
-
-    const response = await gateway.handleWebhook(
-      "twilio",
-      {
-        method: req.method,
-        url: `${publicOrigin}${req.url}`,
-        headers,
-        body: Buffer.concat(chunks),
-      },
-      { kind: route[1] },
-    );
-
-    res.writeHead(response.status, response.headers).end(response.body);
-  };
-
+  const handler = createNodeHandler(gateway, { publicUrl: publicOrigin });
   const counter = new Database(storePath, { readonly: true });
 
   handler.recorded = () => counter.prepare("SELECT count(*) FROM webhook_receipts").pluck().get();

@@ -14,6 +14,7 @@ import {
   readRequestBody,
   toWebhookRequest,
 } from "../http/node.js";
+import { matchWebhookRoute } from "../http/routes.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { WebhookKind, WebhookResponse } from "../provider.js";
 import { describeListenError } from "./listen-error.js";
@@ -54,23 +55,16 @@ type Route =
       kind: WebhookKind;
     };
 
-const webhookPath = /^\/webhooks\/([^/]+)\/(inbound|status)$/;
-
 /** Matches a request path (without query) to a route. */
 function matchRoute(path: string): Route | undefined {
   if (path === "/healthz") {
     return { name: "/healthz", allow: ["GET", "HEAD"] };
   }
 
-  const match = webhookPath.exec(path);
-  if (match?.[1] && match[2]) {
-    return {
-      name: "/webhooks/:provider/:kind",
-      // Providers can be configured to call with GET; the body is empty then.
-      allow: ["GET", "POST"],
-      provider: match[1],
-      kind: match[2] as WebhookKind,
-    };
+  const webhook = matchWebhookRoute(path);
+  if (webhook !== undefined) {
+    // Providers can be configured to call with GET; the body is empty then.
+    return { name: "/webhooks/:provider/:kind", allow: ["GET", "POST"], ...webhook };
   }
 
   return undefined;

@@ -1,5 +1,6 @@
 import type { Gateway } from "../gateway/gateway.js";
-import type { WebhookKind, WebhookRequest } from "../provider.js";
+import type { WebhookRequest } from "../provider.js";
+import { matchWebhookRoute } from "./routes.js";
 
 /** Options of {@link createFetchHandler}. */
 export interface FetchHandlerOptions {
@@ -14,8 +15,6 @@ export interface FetchHandlerOptions {
    */
   maxBodyBytes?: number | undefined;
 }
-
-const routePattern = /^\/webhooks\/([a-z0-9-]+)\/(inbound|status)$/;
 
 /**
  * Creates a Fetch API handler (`Request` in, `Response` out) for runtimes and frameworks
@@ -34,7 +33,7 @@ export function createFetchHandler(
 
   return async (request) => {
     const url = new URL(request.url);
-    const route = routePattern.exec(url.pathname);
+    const route = matchWebhookRoute(url.pathname);
 
     if (!route) {
       return Response.json({ error: "not-found" }, { status: 404 });
@@ -59,9 +58,7 @@ export function createFetchHandler(
       headers: request.headers,
       body,
     };
-    const answer = await gateway.handleWebhook(route[1] as string, webhook, {
-      kind: route[2] as WebhookKind,
-    });
+    const answer = await gateway.handleWebhook(route.provider, webhook, { kind: route.kind });
 
     return new Response(answer.body, { status: answer.status, headers: answer.headers });
   };
