@@ -168,8 +168,9 @@ describe("optout import", () => {
     const report = JSON.parse(result.stdout);
 
     expect(report.imported).toBe(1);
-    expect(report.errors[0].line).toBe(1);
-    expect(report.errors[0].message).toContain('unknown column "colour"');
+    expect(report.errors).toEqual([]);
+    expect(report.warnings[0].line).toBe(1);
+    expect(report.warnings[0].message).toContain('unknown column "colour"');
   });
 
   it("skips a future occurredAt", async () => {
@@ -308,16 +309,18 @@ describe("optout import", () => {
 
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
     const report = JSON.parse(result.stdout);
-    const lines = report.errors.map((error: { line: number }) => error.line);
+    const warned = report.warnings.map((warning: { line: number }) => warning.line);
 
     expect(result.code).toBe(5);
     expect(report.imported).toBe(4);
     expect(report.skipped).toBe(1);
-    expect(lines).toEqual([2, 3, 4, 6]);
-    expect(report.errors[0].message).toContain("is a channel address, not a phone number");
-    expect(report.errors[1].message).toContain("is an alphanumeric sender ID");
-    expect(report.errors[2].message).toContain("is a messaging service SID");
-    expect(report.errors[3].message).toContain('invalid phone number "555-CALL-NOW"');
+    expect(warned).toEqual([2, 3, 4]);
+    expect(report.warnings[0].message).toContain("is a channel address, not a phone number");
+    expect(report.warnings[1].message).toContain("is an alphanumeric sender ID");
+    expect(report.warnings[2].message).toContain("is a messaging service SID");
+    expect(report.errors).toHaveLength(1);
+    expect(report.errors[0].line).toBe(6);
+    expect(report.errors[0].message).toContain('invalid phone number "555-CALL-NOW"');
     expect((await status("whatsapp:+12025550133")).optedOut).toBe(true);
     expect((await status("ACME")).optedOut).toBe(true);
     expect((await status(service)).optedOut).toBe(true);
@@ -371,9 +374,24 @@ describe("optout import", () => {
     expect(result.code).toBe(0);
     expect(report.imported).toBe(2);
     expect(report.skipped).toBe(0);
-    expect(report.errors).toHaveLength(1);
-    expect(report.errors[0].line).toBe(3);
-    expect(report.errors[0].message).toContain("blocks no send");
+    expect(report.errors).toEqual([]);
+    expect(report.warnings).toHaveLength(1);
+    expect(report.warnings[0].line).toBe(3);
+    expect(report.warnings[0].message).toContain("blocks no send");
+  });
+
+  it("prints warnings apart from skipped lines", async () => {
+    const file = await csvFile("phone,action\nbad,opt-out\n+12025550229,maybe\n");
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+    const lines = result.stdout.split("\n");
+
+    expect(result.code).toBe(5);
+    expect(lines[0]).toMatch(/^Imported 1 event from /);
+    expect(lines[1]).toBe("Warnings on 1 imported line:");
+    expect(lines[2]).toMatch(/^ {2}line 2: phone "bad" .* blocks no send/);
+    expect(lines[3]).toBe("Skipped 1 invalid line.");
+    expect(lines[4]).toMatch(/^ {2}line 3: /);
   });
 
   it("skips a malformed pseudonym", async () => {

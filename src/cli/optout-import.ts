@@ -51,15 +51,15 @@ export { earliestOccurredAt, maxClockSkewMs } from "../consent/event-time.js";
 /** Maximum data rows of one import file; split a larger file into several. */
 export const maxImportRows = 500_000;
 
-/** Invalid lines kept for the report; the count covers all of them. */
+/** Skipped lines, and lines with a warning, kept for the report; the counts cover all. */
 const maxReportedErrors = 100;
 
-/** Invalid lines printed in text output. */
+/** Skipped lines, and lines with a warning, printed in text output. */
 const printedErrors = 10;
 
 type Column = (typeof importColumns)[number];
 
-/** One invalid line of the file. */
+/** A line of the file that was skipped (an error) or imported with a warning. */
 export interface ImportError {
   line: number;
   message: string;
@@ -81,7 +81,11 @@ interface ImportRow {
 /** The valid rows, the invalid lines and the hash of an import file. */
 interface ParsedFile {
   rows: ImportRow[];
+  /** Skipped lines, the first 100. */
   errors: ImportError[];
+  /** Imported lines that need a look, such as a word in the phone column; the first 100. */
+  warnings: ImportError[];
+  warningCount: number;
   skipped: number;
   hash: string;
   header: string[] | undefined;
@@ -230,7 +234,15 @@ function importEvent(row: ImportRow, hash: string): ConsentEvent {
  *   CSV or the file is too long.
  */
 async function parseImportFile(file: string, region: CountryCode | undefined): Promise<ParsedFile> {
-  const parsed: ParsedFile = { rows: [], errors: [], skipped: 0, hash: "", header: undefined };
+  const parsed: ParsedFile = {
+    rows: [],
+    errors: [],
+    warnings: [],
+    warningCount: 0,
+    skipped: 0,
+    hash: "",
+    header: undefined,
+  };
   const hash = createHash("sha256");
   const decoder = new StringDecoder("utf8");
   const reader = new CsvReader();
@@ -293,7 +305,10 @@ function acceptRecord(
       throw error;
     }
 
-    reportLine(parsed, record.line, error.message);
+    if (parsed.errors.length < maxReportedErrors) {
+      parsed.errors.push({ line: record.line, message: error.message });
+    }
+
     parsed.skipped += 1;
   }
 }
@@ -306,19 +321,24 @@ function acceptRecord(
 function noteNonRecipient(parsed: ParsedFile, row: ImportRow): void {
   const identity = { value: row.phone, kind: row.phoneKind };
 
-  if (!isSendRecipient(identity)) {
-    reportLine(
-      parsed,
-      row.line,
-      `phone ${JSON.stringify(row.phone)} is ${describeKind(row.phoneKind)}, not a phone ` +
-        "number, so it was imported but blocks no send; check that the columns match the header",
-    );
+  if (isSendRecipient(identity)) {
+    return;
   }
+
+  warn(
+    parsed,
+    row.line,
+    `phone ${JSON.stringify(row.phone)} is ${describeKind(row.phoneKind)}, not a phone ` +
+      "number, so it was imported but blocks no send; check that the columns match the header",
+  );
 }
 
-function reportLine(parsed: ParsedFile, line: number, message: string): void {
-  if (parsed.errors.length < maxReportedErrors) {
-    parsed.errors.push({ line, message });
+/** Counts a warning about a line that is imported, and keeps the first 100. */
+function warn(parsed: ParsedFile, line: number, message: string): void {
+  parsed.warningCount += 1;
+
+  if (parsed.warnings.length < maxReportedErrors) {
+    parsed.warnings.push({ line, message });
   }
 }
 
@@ -347,10 +367,10 @@ function readHeader(parsed: ParsedFile, record: CsvRecord): string[] {
   for (const name of header) {
     if (!(importColumns as readonly string[]).includes(name)) {
       const allowed = importColumns.join(", ");
-      reportLine(
+      warn(
         parsed,
         record.line,
-        `unknown column ${JSON.stringify(name)} is ignored; ` + `columns are ${allowed}`,
+        `unknown column ${JSON.stringify(name)} is ignored; columns are ${allowed}`,
       );
     }
   }
@@ -537,26 +557,39 @@ function printReport(io: CliIo, report: Report): void {
   const { imported, duplicate, parsed } = report;
 
   if (report.json) {
-    writeJson(io.stdout, { imported, skipped: parsed.skipped, duplicate, errors: parsed.errors });
+    const { skipped, errors, warnings } = parsed;
+
+    writeJson(io.stdout, { imported, skipped, duplicate, errors, warnings });
     return;
   }
 
   const again = duplicate ? " (this file was imported before, so nothing was written)" : "";
   writeLine(io.stdout, `Imported ${countOf(imported, "event")} from ${report.file}${again}.`);
 
+  if (parsed.warningCount > 0) {
+    writeLine(io.stdout, `Warnings on ${countOf(parsed.warningCount, "imported line")}:`);
+  }
+
+  printLines(io, parsed.warnings, parsed.warningCount);
+
   if (parsed.skipped > 0) {
     const lines = parsed.skipped === 1 ? "line" : "lines";
     writeLine(io.stdout, `Skipped ${parsed.skipped} invalid ${lines}.`);
   }
 
-  const shown = parsed.errors.slice(0, printedErrors);
+  printLines(io, parsed.errors, parsed.skipped);
+}
 
-  for (const error of shown) {
-    writeLine(io.stdout, `  line ${error.line}: ${error.message}`);
+/** Prints the first 10 reported lines, and how many of `total` it left out. */
+function printLines(io: CliIo, reported: readonly ImportError[], total: number): void {
+  const shown = reported.slice(0, printedErrors);
+
+  for (const entry of shown) {
+    writeLine(io.stdout, `  line ${entry.line}: ${entry.message}`);
   }
 
-  if (parsed.skipped > shown.length) {
-    writeLine(io.stdout, `  and ${parsed.skipped - shown.length} more (--json lists up to 100)`);
+  if (total > shown.length) {
+    writeLine(io.stdout, `  and ${total - shown.length} more (--json lists up to 100)`);
   }
 }
 
