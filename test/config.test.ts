@@ -300,6 +300,42 @@ describe("parseConfig errors", () => {
     ["unknown store type", { store: { type: "redis" } }, "store.type", /sqlite/],
     ["postgres store without url", { store: { type: "postgres" } }, "store.url", /required/],
     [
+      "postgres schema with a dash",
+      { store: { type: "postgres", url: "postgres://db/app", schema: "my-app" } },
+      "store.schema",
+      /ASCII letters, digits or _/,
+    ],
+    [
+      "postgres schema of the system",
+      { store: { type: "postgres", url: "postgres://db/app", schema: "pg_app" } },
+      "store.schema",
+      /must not start with pg_/,
+    ],
+    [
+      "postgres pool too large",
+      { store: { type: "postgres", url: "postgres://db/app", maxConnections: 10_001 } },
+      "store.maxConnections",
+      /at most 10000/,
+    ],
+    [
+      "postgres timeout past the timer limit",
+      { store: { type: "postgres", url: "postgres://db/app", statementTimeoutMs: 2 ** 31 } },
+      "store.statementTimeoutMs",
+      /at most 2147483647/,
+    ],
+    [
+      "postgres application name too long",
+      { store: { type: "postgres", url: "postgres://db/app", applicationName: "a".repeat(64) } },
+      "store.applicationName",
+      /at most 63 characters/,
+    ],
+    [
+      "sqlite busy timeout past the timer limit",
+      { store: { busyTimeoutMs: 2 ** 31 } },
+      "store.busyTimeoutMs",
+      /at most 2147483647/,
+    ],
+    [
       "port as a string",
       { listen: { port: "8080" } },
       "listen.port",
@@ -670,29 +706,27 @@ describe("store option paths", () => {
     await rm(directory, { recursive: true, force: true });
   });
 
-  it("names store.schema for an invalid schema", async () => {
+  it("names store.url for a URL the store cannot parse", async () => {
     // The store validates its options before it connects, so nothing is sent.
-    const store = { type: "postgres", url: "postgres://127.0.0.1:5432/test", schema: 'x"; drop' };
+    const store = { type: "postgres", url: "postgres://user:s3cr3tpw@db:notaport/app" };
     const config = parseConfig({ store }, {});
 
     const error = await asyncConfigErrorOf(() => createRuntime(config, { cwd: directory }));
+
+    expect(error.path).toBe("store.url");
+    expect(error.message).toContain("store.url: is not a valid connection URL");
+    expect(error.message).not.toContain("s3cr3tpw");
+  });
+
+  it("names store.schema for an invalid schema", () => {
+    const store = { type: "postgres", url: "postgres://127.0.0.1:5432/test", schema: 'x"; drop' };
+
+    const error = configErrorOf(() => parseConfig({ store }, {}));
 
     expect(error.path).toBe("store.schema");
     expect(error.message).toBe(
       "store.schema: must be 1 to 63 ASCII letters, digits or _, not starting with a digit " +
-        '(received "x\\"; drop")',
-    );
-  });
-
-  it("names store.busyTimeoutMs for a too long timeout", async () => {
-    const store = { path: join(directory, "a.db"), busyTimeoutMs: 2 ** 31 };
-    const config = parseConfig({ store }, {});
-
-    const error = await asyncConfigErrorOf(() => createRuntime(config, { cwd: directory }));
-
-    expect(error.path).toBe("store.busyTimeoutMs");
-    expect(error.message).toBe(
-      "store.busyTimeoutMs: must be at most 2147483647 (received 2147483648)",
+        '(received the string "x\\"; drop")',
     );
   });
 });

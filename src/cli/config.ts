@@ -12,6 +12,13 @@ import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
 import {
+  applicationNameField,
+  maxConnectionsField,
+  schemaNameField,
+  timeoutMsField,
+} from "../stores/postgres/fields.js";
+import { busyTimeoutMsField } from "../stores/sqlite/fields.js";
+import {
   httpUrl,
   httpUrlProblem,
   listenHost,
@@ -81,11 +88,7 @@ const sqliteStore = z.strictObject({
   /** Database file, relative to the current directory. @default "./smsgate.db" */
   path: z.string().min(1, notEmpty).default("./smsgate.db"),
   /** How long a writer waits for a lock held by another process, in milliseconds. */
-  busyTimeoutMs: z
-    .number()
-    .int({ error: "must be a whole number" })
-    .nonnegative({ error: "must not be negative" })
-    .optional(),
+  busyTimeoutMs: busyTimeoutMsField.optional(),
 });
 
 const memoryStore = z.strictObject({ type: z.literal("memory") });
@@ -97,11 +100,11 @@ const postgresStore = z.strictObject({
     error: "must be a postgres:// or postgresql:// connection string",
   }),
   /** Schema of the store's tables. @default "smsgate" */
-  schema: z.string().min(1, notEmpty).optional(),
-  maxConnections: positiveInt.optional(),
-  connectTimeoutMs: positiveInt.optional(),
-  statementTimeoutMs: positiveInt.optional(),
-  applicationName: z.string().min(1, notEmpty).optional(),
+  schema: schemaNameField.optional(),
+  maxConnections: maxConnectionsField.optional(),
+  connectTimeoutMs: timeoutMsField.optional(),
+  statementTimeoutMs: timeoutMsField.optional(),
+  applicationName: applicationNameField.optional(),
 });
 
 // Each store backend is one member of this union; a new backend adds one member. A store
@@ -402,7 +405,7 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
     return [keyPaths.join(", "), `unknown option, check the spelling${hint}`];
   }
 
-  if (isNumberCheck(issue)) {
+  if (isValueCheck(issue)) {
     const received = describeReceived(issue.input, isSecretPath(issue.path));
     return [formatOptionPath(issue.path), `${issue.message} (received ${received})`];
   }
@@ -410,12 +413,20 @@ function describeIssue(issue: z.core.$ZodIssue, input: unknown): [string, string
   return [formatOptionPath(issue.path), issue.message];
 }
 
-/** Checks for a failed range or whole-number check, whose message does not name the value. */
-function isNumberCheck(issue: z.core.$ZodIssue): boolean {
+/**
+ * Checks for a failed range, whole-number or pattern check, whose message does not name
+ * the value.
+ */
+function isValueCheck(issue: z.core.$ZodIssue): boolean {
   const isRange = issue.code === "too_small" || issue.code === "too_big";
   const isWhole = issue.code === "invalid_type" && issue.expected === "int";
+  const isPattern = issue.code === "invalid_format" && issue.format === "regex";
 
-  return (isRange || isWhole) && typeof issue.input === "number";
+  if (typeof issue.input === "number") {
+    return isRange || isWhole;
+  }
+
+  return typeof issue.input === "string" && (isRange || isPattern);
 }
 
 /**

@@ -4,13 +4,12 @@ import pg, { type ClientConfig, type Pool } from "pg";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
 import { type Logger, silentLogger } from "../../logger.js";
-
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
-
-// PostgreSQL keeps identifiers up to NAMEDATALEN - 1 = 63 bytes and reserves the `pg_` prefix
-// for system schemas. Only ASCII letters, digits and `_` are allowed, so 63 characters are
-// 63 bytes and the quoted name never needs escaping.
-const schemaNamePattern = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
+import {
+  applicationNameField,
+  maxConnectionsField,
+  schemaNameField,
+  timeoutMsField,
+} from "./fields.js";
 
 // The settings that a store applies to the connections of the pool it creates. A pool given
 // by the caller keeps its own settings, so these are rejected next to `pool`.
@@ -60,16 +59,6 @@ function canParseConnectionString(url: string): boolean {
   }
 }
 
-function timeoutSchema(defaultMs: number) {
-  return z
-    .number({ error: "must be a number of milliseconds" })
-    .int({ error: "must be a whole number of milliseconds" })
-    .min(1, { error: "must be at least 1, because 0 would wait forever" })
-    .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS}` })
-    .default(defaultMs);
-}
-
-/** Maximum length of a connection URL quoted whole in a message; a longer one is cut. */
 const maxQuotedUrlLength = 80;
 
 /** Quotes a connection URL for a message, with its password replaced by `***`. */
@@ -96,29 +85,12 @@ const urlSchema = z
 const optionsSchema = z.strictObject({
   url: urlSchema.optional(),
   pool: z.custom<Pool>(isPool, { error: "must be a pg.Pool" }).optional(),
-  schema: z
-    .string({ error: "must be a schema name string" })
-    .regex(schemaNamePattern, {
-      error: "must be 1 to 63 ASCII letters, digits or _, not starting with a digit",
-    })
-    .refine((value) => !value.toLowerCase().startsWith("pg_"), {
-      error: "must not start with pg_, which PostgreSQL reserves for system schemas",
-    })
-    .default("smsgate"),
-  maxConnections: z
-    .number({ error: "must be a number of connections" })
-    .int({ error: "must be a whole number" })
-    .min(1, { error: "must be at least 1" })
-    .max(10_000, { error: "must be at most 10000" })
-    .default(10),
-  connectTimeoutMs: timeoutSchema(5000),
-  statementTimeoutMs: timeoutSchema(10_000),
+  schema: schemaNameField.default("smsgate"),
+  maxConnections: maxConnectionsField.default(10),
+  connectTimeoutMs: timeoutMsField.default(5000),
+  statementTimeoutMs: timeoutMsField.default(10_000),
   create: z.boolean({ error: "must be true or false" }).default(true),
-  applicationName: z
-    .string({ error: "must be a string" })
-    .min(1, { error: "must not be empty" })
-    .max(63, { error: "must be at most 63 characters, the limit of PostgreSQL" })
-    .default("smsgate"),
+  applicationName: applicationNameField.default("smsgate"),
   logger: z
     .custom<Logger>(isLogger, { error: "must have debug, info, warn and error methods" })
     .default(silentLogger),

@@ -6,9 +6,8 @@ import Database from "better-sqlite3";
 import { z } from "zod";
 import { ConfigError, StoreError } from "../../errors.js";
 import { sqliteCode, toStoreError } from "./errors.js";
+import { busyTimeoutMsField } from "./fields.js";
 import { migrate, readSchemaVersion } from "./migrations.js";
-
-const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** The path that opens a private database in memory instead of a file. */
 export const MEMORY_PATH = ":memory:";
@@ -17,12 +16,7 @@ const optionsSchema = z.strictObject({
   path: z
     .string({ error: "must be a file path string" })
     .min(1, { error: `must not be empty. Give a file path, or "${MEMORY_PATH}"` }),
-  busyTimeoutMs: z
-    .number({ error: "must be a number of milliseconds" })
-    .int({ error: "must be a whole number of milliseconds" })
-    .min(0, { error: "must not be negative" })
-    .max(MAX_TIMEOUT_MS, { error: `must be at most ${MAX_TIMEOUT_MS}` })
-    .default(5000),
+  busyTimeoutMs: busyTimeoutMsField.default(5000),
   readonly: z.boolean({ error: "must be true or false" }).default(false),
   create: z.boolean({ error: "must be true or false" }).default(true),
 });
