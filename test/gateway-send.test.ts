@@ -297,6 +297,53 @@ describe("Gateway.send scopes", () => {
     expect(isRecipientOptedOutError(error)).toBe(true);
   });
 
+  it("global opt-out outlives another sender's opt-in", async () => {
+    const { gateway, store, provider } = setup();
+    const later = new Date("2025-05-02T12:00:00Z");
+    await store.record(optOut("+12025550143"));
+    await store.record(
+      optOut("+12025550143", { action: "opt-in", sender: "+12025550111", occurredAt: later }),
+    );
+
+    const error = await rejection(gateway.send({ to: "+12025550143", body: "hi", from: sender }));
+    await gateway.send({ to: "+12025550143", body: "hi", from: "+12025550111" });
+
+    expect(isRecipientOptedOutError(error)).toBe(true);
+    expect((error as { scope: string }).scope).toBe(sender);
+    expect(provider.sent.map((message) => message.from)).toEqual(["+12025550111"]);
+  });
+
+  it("global scope keeps a sender's STOP after another START", async () => {
+    const { gateway, store, provider } = setup();
+    const later = new Date("2025-05-02T12:00:00Z");
+    await store.record(optOut("+12025550143", { sender }));
+    await store.record(
+      optOut("+12025550143", { action: "opt-in", sender: "+12025550111", occurredAt: later }),
+    );
+
+    const error = await rejection(gateway.send({ to: "+12025550143", body: "hi", from: sender }));
+    const results = await gateway.sendMany([
+      { to: "+12025550143", body: "hi", from: sender },
+      { to: "+12025550143", body: "hi", from: "+12025550111" },
+    ]);
+
+    expect(isRecipientOptedOutError(error)).toBe(true);
+    expect((error as { scope: string }).scope).toBe(sender);
+    expect(results.map((result) => result.status)).toEqual(["opted-out", "sent"]);
+    expect(provider.sent.map((message) => message.from)).toEqual(["+12025550111"]);
+  });
+
+  it("global opt-in to every sender lifts all", async () => {
+    const { gateway, store, provider } = setup();
+    const later = new Date("2025-05-02T12:00:00Z");
+    await store.record(optOut("+12025550143", { sender }));
+    await store.record(optOut("+12025550143", { action: "opt-in", occurredAt: later }));
+
+    await gateway.send({ to: "+12025550143", body: "hi", from: sender });
+
+    expect(provider.sent).toHaveLength(1);
+  });
+
   it("sender scope blocks only that sender", async () => {
     const { gateway, store, provider } = setup({ optOutScope: "sender" });
     await store.record(optOut("+12025550143", { sender: "+12025550111" }));

@@ -274,20 +274,24 @@ function senderScopes(provider: Provider, message: OutboundMessage): string[] {
 }
 
 /**
- * Under the global scope every opt-out counts, so one read with `*` suffices. Under the
- * sender scope each identity the provider blocks under is read; with no known sender the
- * check falls back to `*`, so an unknown sender never lets a message through.
+ * Under the sender scope each identity the provider blocks under is read; with no known
+ * sender the check falls back to `*`, so an unknown sender never lets a message through.
+ *
+ * Under the global scope `*` is read, where the newest event from any sender decides, and
+ * so is each sender identity. An opt-in to another sender can be the newest event, but it
+ * does not lift an opt-out of this sender or of `*` that is newer than this sender's own
+ * opt-ins, so the global scope blocks at least what the sender scope blocks.
  */
 function consentScopes(
   options: ResolvedGatewayOptions,
   provider: Provider,
   message: OutboundMessage,
 ): string[] {
-  if (options.optOutScope === "global") {
-    return [ALL_SENDERS];
-  }
-
   const scopes = senderScopes(provider, message);
+
+  if (options.optOutScope === "global") {
+    return [ALL_SENDERS, ...scopes];
+  }
 
   return scopes.length > 0 ? scopes : [ALL_SENDERS];
 }
