@@ -62,6 +62,7 @@ import {
   readonlyStoreError,
   toStoreError,
 } from "./sqlite/errors.js";
+import { assertSameFiles, readStoreFiles } from "./sqlite/file-identity.js";
 import { GroupCommitQueue } from "./sqlite/group-commit.js";
 import { NonceQueries } from "./sqlite/nonces.js";
 import {
@@ -116,7 +117,15 @@ export class SqliteOptOutStore
     this.#settings = new SettingsQueries(db);
 
     const transaction = db.transaction((work: () => void) => work());
-    this.#immediate = (work) => transaction.immediate(work);
+    const files = db.readonly || db.memory ? undefined : readStoreFiles(path);
+
+    this.#immediate = (work) => {
+      if (files !== undefined) {
+        assertSameFiles(files);
+      }
+
+      transaction.immediate(work);
+    };
     this.#queue = new GroupCommitQueue({
       runInTransaction: this.#immediate,
       maxBatchSize: MAX_GROUP_COMMIT_SIZE,

@@ -53,8 +53,15 @@ function hintFor(code: string | undefined): string {
   return match === undefined ? "" : ` ${match[1]}`;
 }
 
-/** Wraps a failure of `operation` on the store at `path`, keeping it as the cause. */
+/**
+ * Wraps a failure of `operation` on the store at `path`, keeping it as the cause. A
+ * `StoreError`, which names the store already, is returned as it is.
+ */
 export function toStoreError(operation: string, path: string, error: unknown): StoreError {
+  if (error instanceof StoreError) {
+    return error;
+  }
+
   const code = sqliteCode(error);
   const detail = error instanceof Error ? error.message : String(error);
   const label = code === undefined ? detail : `${detail} (${code})`;
