@@ -56,6 +56,9 @@ describe("normalizePhoneNumber: international prefixes", () => {
   it("explains a 00 prefix without region", () => {
     const error = invalid(() => normalizePhoneNumber("0044 7400 123456"));
     expect(error.message).toMatch(/international prefix.*defaultRegion/);
+    expect(error.message).toContain("+<country code>… in place of 00");
+    // Only this function takes internationalPrefix00, so the CLI and Gateway cannot use it.
+    expect(error.message).not.toContain("internationalPrefix00");
   });
 
   it("reads 00 as + when asked", () => {

@@ -208,9 +208,11 @@ function missingCountry(text: string, region: CountryCode | undefined): string {
   }
 
   if (text.startsWith("00")) {
+    // `internationalPrefix00` is an option of this function only, so the message leaves it
+    // out: the Gateway and the CLI take a `defaultRegion` but no such option.
     return (
       "starts with an international prefix but no defaultRegion is configured; " +
-      "write it as +<country code>…, or configure defaultRegion or internationalPrefix00"
+      "write it as +<country code>… in place of 00, or configure defaultRegion"
     );
   }
 
