@@ -1,6 +1,9 @@
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { writeLineDrained } from "../src/cli/output.js";
+import { escapeTerminalControls, writeLine, writeLineDrained } from "../src/cli/output.js";
+import { startFakeTwilioApi } from "../src/testing/fake-twilio.js";
+import { makeTempDir, removeTempDir, runCli } from "./helpers/cli.js";
+import { writeTwilioServerConfig } from "./helpers/webhooks.js";
 
 /** Creates a writable stream that accepts one chunk per event-loop turn, so its buffer fills. */
 function slowStream(lines: string[]): Writable {
@@ -43,5 +46,46 @@ describe("writeLineDrained", () => {
 
     expect(stream.listenerCount("close")).toBe(0);
     expect(stream.listenerCount("drain")).toBe(0);
+  });
+});
+
+describe("terminal control characters", () => {
+  it("escapes ESC, CR and C1, keeps tab", () => {
+    const text = "\u001b[31mred\u001b[0m\r\u009b2J\tend";
+
+    expect(escapeTerminalControls(text)).toBe("\\u001b[31mred\\u001b[0m\\u000d\\u009b2J\tend");
+  });
+
+  it("writeLine escapes before the line feed", () => {
+    const written: string[] = [];
+
+    writeLine({ write: (text) => written.push(text) }, "a\u0007b\nc");
+
+    expect(written).toEqual(["a\\u0007b\nc\n"]);
+  });
+
+  it("send prints a provider's message escaped", async () => {
+    const api = await startFakeTwilioApi({
+      respond: () => ({
+        status: 400,
+        json: { code: 21211, message: "\u001b[31mred\u001b[0m invalid", status: 400 },
+      }),
+    });
+    const dir = await makeTempDir("smsgate-controls-");
+
+    try {
+      const { configPath } = await writeTwilioServerConfig(dir, api, { store: { type: "memory" } });
+      const result = await runCli(
+        ["send", "--to", "+12025550143", "--body", "hi", "--config", configPath],
+        { cwd: dir },
+      );
+
+      expect(result.code).toBe(4);
+      expect(result.stderr).toContain("\\u001b[31mred\\u001b[0m invalid");
+      expect(result.stderr).not.toContain("\u001b");
+    } finally {
+      await api.close();
+      await removeTempDir(dir);
+    }
   });
 });

@@ -47,9 +47,25 @@ export class UsageError extends Error {
   }
 }
 
-/** Writes one line to a sink. */
+// C0 controls but tab and line feed, DEL, and C1 controls. ESC starts the terminal's escape
+// sequences (colors, cursor moves, window titles), and a C1 CSI does the same on some.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching them is the purpose
+const TERMINAL_CONTROLS = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g;
+
+/**
+ * Escapes the control characters of text for a terminal, as `\u001b`, leaving tab and line
+ * feed. Lines can carry text from elsewhere, such as a provider's error message or a reply,
+ * and a raw escape sequence would act on the terminal instead of being shown.
+ */
+export function escapeTerminalControls(text: string): string {
+  return text.replace(TERMINAL_CONTROLS, (character) => {
+    return `\\u${character.charCodeAt(0).toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** Writes one line to a sink, with its control characters escaped. */
 export function writeLine(sink: TextSink, text = ""): void {
-  sink.write(`${text}\n`);
+  sink.write(`${escapeTerminalControls(text)}\n`);
 }
 
 /** A sink with the backpressure signal of a Node.js writable stream. */
@@ -69,7 +85,7 @@ function isDrainable(sink: TextSink): sink is DrainableSink {
  * drains (or closes), so that streaming a long output does not buffer all of it.
  */
 export async function writeLineDrained(sink: TextSink, text: string): Promise<void> {
-  const accepted = sink.write(`${text}\n`);
+  const accepted = sink.write(`${escapeTerminalControls(text)}\n`);
 
   if (accepted !== false || !isDrainable(sink)) {
     return;
