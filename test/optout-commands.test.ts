@@ -442,6 +442,34 @@ describe("optout export", () => {
     expect(state.sender).toBe("+12025550100");
   });
 
+  it("carries one sender's block past another's opt-in", async () => {
+    const phone = "+12025550236";
+    const first = "+12025550100";
+    const second = "+12025550199";
+    await cli("optout", "add", phone, "--scope", first, "--config", configPath);
+    await cli("optout", "remove", phone, "--scope", second, "--config", configPath);
+
+    const exported = await cli("optout", "export", "--config", configPath);
+    const copy = await csvFile(exported.stdout);
+    const imported = await cli("optout", "import", copy, "--json", "--config", otherConfigPath);
+    const scoped = async (config: string) => [
+      (await status(phone, config)).optedOut,
+      (await cli("optout", "status", phone, "--scope", first, "--json", "--config", config))
+        .stdout,
+      (await cli("optout", "status", phone, "--scope", second, "--json", "--config", config))
+        .stdout,
+    ];
+    const rows = exported.stdout.split("\n").filter((line) => line.startsWith(phone));
+
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toContain(`,opt-out,${first},`);
+    expect(rows[1]).toContain(`,opt-in,${second},`);
+    expect(JSON.parse(imported.stdout).skipped).toBe(0);
+    expect(JSON.parse((await scoped(otherConfigPath))[1] as string).optedOut).toBe(true);
+    expect(JSON.parse((await scoped(otherConfigPath))[2] as string).optedOut).toBe(false);
+    expect((await scoped(otherConfigPath))[0]).toBe((await scoped(configPath))[0]);
+  });
+
   it("round-trips webhook senders", async () => {
     const source = await writeConfig(join(dir, "webhook-source"), {
       store: { type: "sqlite", path: join(dir, "d.db") },

@@ -1,12 +1,15 @@
 /**
  * `smsgate optout export`: writes the current state of every opted-out number as CSV with
- * the columns of `optout import`, or as JSON Lines. It carries the deciding event of each
- * number, not the full history.
+ * the columns of `optout import`, or as JSON Lines. It carries deciding events, not the
+ * full history: without `--scope`, the deciding event of every sender of a number that is
+ * opted out for at least one sender, opt-ins included, so that an import rebuilds its
+ * state in every scope. With `--scope`, one opt-out per number opted out in that scope.
  */
 
+import { isSenderStateStore } from "../consent/capabilities.js";
 import { isPseudonym, pseudonymKeyCheck } from "../consent/erasure.js";
 import { isPseudonymKeyStore } from "../consent/pseudonym-key.js";
-import type { ConsentState } from "../consent/types.js";
+import { ALL_SENDERS, type ConsentEvent, type OptOutStore } from "../consent/types.js";
 import { csvRecord } from "./optout-csv.js";
 import { importColumns } from "./optout-import.js";
 import { type CliIo, ExitCode, writeLineDrained } from "./output.js";
@@ -22,21 +25,19 @@ export type ExportFormat = (typeof exportFormats)[number];
  * Lists the values of one row. An erased number carries the check value of the key that
  * made its pseudonym, so that `optout import` can reject a store configured with another key.
  */
-function exportValues(state: ConsentState, keyCheck: string): string[] {
-  const last = state.lastEvent;
-
+function exportValues(event: ConsentEvent, keyCheck: string): string[] {
   return [
-    state.phone,
-    "opt-out",
-    last?.sender ?? state.scope,
-    last?.occurredAt.toISOString() ?? "",
-    last?.note ?? "",
-    isPseudonym(state.phone) ? keyCheck : "",
+    event.phone,
+    event.action,
+    event.sender,
+    event.occurredAt.toISOString(),
+    event.note ?? "",
+    isPseudonym(event.phone) ? keyCheck : "",
   ];
 }
 
-function exportLine(state: ConsentState, format: ExportFormat, keyCheck: string): string {
-  const values = exportValues(state, keyCheck);
+function exportLine(event: ConsentEvent, format: ExportFormat, keyCheck: string): string {
+  const values = exportValues(event, keyCheck);
 
   if (format === "csv") {
     return csvRecord(values);
@@ -44,10 +45,31 @@ function exportLine(state: ConsentState, format: ExportFormat, keyCheck: string)
 
   const entries = importColumns.map((column, index) => [column, values[index]]);
   const record = Object.fromEntries(entries) as Record<string, string | null>;
-  record.note = state.lastEvent?.note ?? null;
+  record.note = event.note ?? null;
   record.pseudonymKeyCheck = record.pseudonymKeyCheck || null;
 
   return JSON.stringify(record);
+}
+
+/**
+ * Yields the events to export: every sender's deciding event of each blocked number when
+ * `scope` is `*` and the store lists them, else the deciding opt-out of each number opted
+ * out in `scope`.
+ */
+async function* exportedEvents(store: OptOutStore, scope: string): AsyncIterable<ConsentEvent> {
+  if (scope === ALL_SENDERS && isSenderStateStore(store)) {
+    for await (const number of store.listSenderStates()) {
+      yield* number.events;
+    }
+
+    return;
+  }
+
+  for await (const state of store.listOptedOut(scope)) {
+    if (state.lastEvent !== undefined) {
+      yield state.lastEvent;
+    }
+  }
 }
 
 /**
@@ -65,7 +87,7 @@ async function readKeyCheck(runtime: Runtime): Promise<string> {
 }
 
 /**
- * Streams the opted-out numbers of `scope` to stdout, one line each, waiting whenever the
+ * Streams the exported events of `scope` to stdout, one line each, waiting whenever the
  * output buffer is full, so memory stays flat for any number of rows.
  */
 export async function runExport(
@@ -80,8 +102,8 @@ export async function runExport(
     await writeLineDrained(io.stdout, importColumns.join(","));
   }
 
-  for await (const state of runtime.store.listOptedOut(scope)) {
-    await writeLineDrained(io.stdout, exportLine(state, format, keyCheck));
+  for await (const event of exportedEvents(runtime.store, scope)) {
+    await writeLineDrained(io.stdout, exportLine(event, format, keyCheck));
   }
 
   return ExitCode.ok;

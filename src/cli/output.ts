@@ -81,11 +81,13 @@ function isDrainable(sink: TextSink): sink is DrainableSink {
 }
 
 /**
- * Writes one line and, when the sink is a stream whose buffer is full, waits until it
- * drains (or closes), so that streaming a long output does not buffer all of it.
+ * Writes one line as it is and, when the sink is a stream whose buffer is full, waits until
+ * it drains (or closes), so that streaming a long output does not buffer all of it. Its
+ * control characters are kept, because it writes data such as CSV, whose notes must come
+ * back unchanged from an import; text for people goes through {@link writeLine}.
  */
 export async function writeLineDrained(sink: TextSink, text: string): Promise<void> {
-  const accepted = sink.write(`${escapeTerminalControls(text)}\n`);
+  const accepted = sink.write(`${text}\n`);
 
   if (accepted !== false || !isDrainable(sink)) {
     return;

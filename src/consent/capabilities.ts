@@ -3,7 +3,13 @@
  * conformance suite look for at run time.
  */
 
-import type { HealthCheckStore, NonceStore, OptOutStore, OutboxStore } from "./types.js";
+import type {
+  HealthCheckStore,
+  NonceStore,
+  OptOutStore,
+  OutboxStore,
+  SenderStateStore,
+} from "./types.js";
 
 /** Checks whether a store implements {@link NonceStore}. */
 export function isNonceStore(store: OptOutStore): store is OptOutStore & NonceStore {
@@ -24,4 +30,9 @@ export function isOutboxStore(store: OptOutStore): store is OptOutStore & Outbox
     typeof candidate.completeOutbox === "function" &&
     typeof candidate.retryOutbox === "function"
   );
+}
+
+/** Checks whether a store implements {@link SenderStateStore}. */
+export function isSenderStateStore(store: OptOutStore): store is OptOutStore & SenderStateStore {
+  return typeof (store as Partial<SenderStateStore>).listSenderStates === "function";
 }

@@ -8,6 +8,7 @@ import { StoreError } from "../errors.js";
 import { numberNeedle, pseudonymPrefix, scrubEvent } from "./erasure.js";
 import {
   copyConsentEvent,
+  decidingEventsOfBlockedNumber,
   deriveConsentState,
   resolveScope,
   type SequencedEvent,
@@ -44,6 +45,8 @@ import {
   type PseudonymKeyStore,
   partGroupReuseAfterMs,
   type RecordResult,
+  type SenderStateStore,
+  type SenderStates,
   type StatusStore,
   type StatusUpdate,
   type StoredStatus,
@@ -86,7 +89,8 @@ export class MemoryOptOutStore
     ErasureStore,
     NonceStore,
     HealthCheckStore,
-    PseudonymKeyStore
+    PseudonymKeyStore,
+    SenderStateStore
 {
   readonly #eventIds = new Set<string>();
   readonly #eventsByPhone = new Map<string, SequencedEvent[]>();
@@ -156,6 +160,20 @@ export class MemoryOptOutStore
       const state = this.#state(phone, resolved);
       if (state.optedOut) {
         yield state;
+      }
+    }
+  }
+
+  /** Streams every number with an opt-out of some sender, with each sender's deciding event. */
+  async *listSenderStates(): AsyncIterable<SenderStates> {
+    this.#assertOpen("listSenderStates");
+    const phones = [...this.#eventsByPhone.keys()].sort();
+
+    for (const phone of phones) {
+      const events = decidingEventsOfBlockedNumber(this.#eventsByPhone.get(phone) ?? []);
+
+      if (events.length > 0) {
+        yield { phone, events };
       }
     }
   }

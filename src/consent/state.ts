@@ -26,6 +26,7 @@ import type {
   ConsentState,
   MessagePartInput,
   OutboxMessage,
+  SenderStates,
   WebhookReceipt,
 } from "./types.js";
 import { ALL_SENDERS } from "./types.js";
@@ -125,6 +126,47 @@ export function deriveConsentState(
     scope,
     lastEvent: deciding === undefined ? undefined : copyConsentEvent(deciding.event),
   };
+}
+
+/**
+ * Returns the deciding event of each sender among `events`, in consent order, or an empty
+ * list when no sender's deciding event is an opt-out. Consent order keeps the newest event
+ * last, so that an import of the list in order rebuilds the same state over every sender.
+ */
+export function decidingEventsOfBlockedNumber(events: Iterable<SequencedEvent>): ConsentEvent[] {
+  const newest = new Map<string, SequencedEvent>();
+
+  for (const stored of events) {
+    const current = newest.get(stored.event.sender);
+
+    if (current === undefined || isNewerPosition(positionOf(stored), positionOf(current))) {
+      newest.set(stored.event.sender, stored);
+    }
+  }
+
+  const deciding = [...newest.values()].sort((a, b) =>
+    compareEventPositions(positionOf(a), positionOf(b)),
+  );
+  const blocked = deciding.some((stored) => stored.event.action === "opt-out");
+
+  return blocked ? deciding.map((stored) => copyConsentEvent(stored.event)) : [];
+}
+
+/** Groups events that a store read ordered by phone into one entry per phone, in order. */
+export function groupEventsByPhone(events: readonly ConsentEvent[]): SenderStates[] {
+  const numbers: SenderStates[] = [];
+
+  for (const event of events) {
+    const last = numbers.at(-1);
+
+    if (last?.phone === event.phone) {
+      last.events.push(event);
+    } else {
+      numbers.push({ phone: event.phone, events: [event] });
+    }
+  }
+
+  return numbers;
 }
 
 /**

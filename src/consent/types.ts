@@ -321,6 +321,26 @@ export interface ErasureResult {
   events: number;
 }
 
+/** The deciding events of one number, one per sender that has events. */
+export interface SenderStates {
+  phone: string;
+  /** The newest event of each sender, `*` included, in consent order (oldest first). */
+  events: ConsentEvent[];
+}
+
+/**
+ * A store that lists the deciding event of every sender of a number, so that an export
+ * carries the opt-outs of single senders and not only the state over every sender.
+ */
+export interface SenderStateStore {
+  /**
+   * Streams, ordered by phone, every number that has at least one sender (or `*`) whose
+   * deciding event is an opt-out. Each comes with the deciding events of all its senders,
+   * opt-ins included, so that importing them rebuilds the number's state for every scope.
+   */
+  listSenderStates(): AsyncIterable<SenderStates>;
+}
+
 /**
  * A store that can erase a person's data on request while keeping their block, by moving
  * their events to a keyed pseudonym of the number.

@@ -23,6 +23,7 @@ import { numberNeedle } from "../consent/erasure.js";
 import { replaceNul } from "../consent/nul.js";
 import {
   copyConsentEvent,
+  groupEventsByPhone,
   resolveScope,
   validateConsentEvent,
   validateErasure,
@@ -55,6 +56,8 @@ import type {
   PseudonymKeyStatus,
   PseudonymKeyStore,
   RecordResult,
+  SenderStateStore,
+  SenderStates,
   StatusStore,
   StoredStatus,
   WebhookReceipt,
@@ -168,7 +171,8 @@ export class PostgresOptOutStore
     ErasureStore,
     NonceStore,
     HealthCheckStore,
-    PseudonymKeyStore
+    PseudonymKeyStore,
+    SenderStateStore
 {
   /** The schema that contains the store's tables. */
   readonly schema: string;
@@ -313,6 +317,30 @@ export class PostgresOptOutStore
       }
 
       after = last.list_phone;
+    }
+  }
+  /**
+   * Streams every number with an opted-out sender, with the deciding event of each of its
+   * senders, ordered by phone in byte order. It pages as {@link listOptedOut} does.
+   */
+  async *listSenderStates(): AsyncIterable<SenderStates> {
+    this.#assertOpen("listSenderStates");
+    let after = "";
+
+    for (;;) {
+      const rows = await this.#run("listSenderStates", () =>
+        this.#queries.listSenderStates(after, LIST_PAGE_SIZE),
+      );
+      const numbers = groupEventsByPhone(rows.map(rowToEvent));
+
+      yield* numbers;
+
+      const last = numbers.at(-1);
+      if (last === undefined || numbers.length < LIST_PAGE_SIZE) {
+        return;
+      }
+
+      after = last.phone;
     }
   }
 

@@ -20,6 +20,7 @@ import type { Database } from "better-sqlite3";
 import { numberNeedle } from "../consent/erasure.js";
 import {
   copyConsentEvent,
+  groupEventsByPhone,
   resolveScope,
   validateConsentEvent,
   validateErasure,
@@ -52,6 +53,8 @@ import type {
   PseudonymKeyStatus,
   PseudonymKeyStore,
   RecordResult,
+  SenderStateStore,
+  SenderStates,
   StatusStore,
   StoredStatus,
   WebhookReceipt,
@@ -97,7 +100,8 @@ export class SqliteOptOutStore
     ErasureStore,
     NonceStore,
     HealthCheckStore,
-    PseudonymKeyStore
+    PseudonymKeyStore,
+    SenderStateStore
 {
   /** The database file, as given. */
   readonly path: string;
@@ -227,6 +231,31 @@ export class SqliteOptOutStore
 
       const last = rows.at(-1);
       if (last === undefined || rows.length < LIST_PAGE_SIZE) {
+        return;
+      }
+
+      after = last.phone;
+    }
+  }
+
+  /**
+   * Streams every number with an opted-out sender, with the deciding event of each of its
+   * senders, ordered by phone. It pages as {@link listOptedOut} does.
+   */
+  async *listSenderStates(): AsyncIterable<SenderStates> {
+    this.#assertOpen("listSenderStates");
+    let after = "";
+
+    for (;;) {
+      const rows = this.#read("listSenderStates", () =>
+        this.#queries.listSenderStates(after, LIST_PAGE_SIZE),
+      );
+      const numbers = groupEventsByPhone(rows.map(rowToEvent));
+
+      yield* numbers;
+
+      const last = numbers.at(-1);
+      if (last === undefined || numbers.length < LIST_PAGE_SIZE) {
         return;
       }
 

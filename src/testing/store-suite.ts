@@ -35,6 +35,7 @@ import { describeErasureStore } from "./store-suite-erasure.js";
 import { describeNonceStore } from "./store-suite-nonces.js";
 import { describeNulStore } from "./store-suite-nul.js";
 import { describePartStore } from "./store-suite-parts.js";
+import { describeSenderStateStore } from "./store-suite-senders.js";
 import { describeStatusStore } from "./store-suite-statuses.js";
 
 /** A store under test: the consent contract, and the outbox when it has one. */
@@ -961,6 +962,8 @@ export function describeOptOutStore(name: string, factory: StoreFactory): void {
 
     describePartStore(() => store);
     describeStatusStore(() => store);
+
+    describeSenderStateStore(() => store);
     describeNonceStore(() => store);
     describeNulStore(() => store);
     describeErasureStore(() => store);

@@ -276,6 +276,11 @@ export class PostgresQueries {
     return result.rows;
   }
 
+  /** Reads the sender rows of up to `limit` phones after `after` that have an opt-out. */
+  async listSenderStates(after: string, limit: number): Promise<EventRow[]> {
+    return (await this.#pool.query<EventRow>(this.#sql.listSenderStates, [after, limit])).rows;
+  }
+
   /** Leases up to `limit` due messages for `leaseMs`, in creation order. */
   async claimOutbox(limit: number, leaseMs: number): Promise<OutboxEntry[]> {
     const result = await this.#pool.query<OutboxRow>(this.#sql.claimOutbox, [limit, leaseMs]);

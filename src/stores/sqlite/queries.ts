@@ -274,6 +274,11 @@ export class ConsentQueries {
     return (scope === ALL_SENDERS ? listAny.all(page) : listSender.all(page)) as EventRow[];
   }
 
+  /** Reads the sender rows of up to `limit` phones after `after` that have an opt-out. */
+  listSenderStates(after: string, limit: number): EventRow[] {
+    return this.#statements.listSenderStates.all({ after, limit }) as EventRow[];
+  }
+
   /** Leases up to `limit` due messages. Call it inside a write transaction. */
   claimOutbox(limit: number, leaseMs: number): OutboxEntry[] {
     const now = Date.now();
