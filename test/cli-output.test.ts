@@ -1,3 +1,4 @@
+import { readFile, writeFile } from "node:fs/promises";
 import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { escapeTerminalControls, writeLine, writeLineDrained } from "../src/cli/output.js";
@@ -83,6 +84,34 @@ describe("terminal control characters", () => {
       expect(result.code).toBe(4);
       expect(result.stderr).toContain("\\u001b[31mred\\u001b[0m invalid");
       expect(result.stderr).not.toContain("\u001b");
+    } finally {
+      await api.close();
+      await removeTempDir(dir);
+    }
+  });
+});
+
+describe("send timeout from the configuration", () => {
+  it("gives up after providers.twilio.timeoutMs", async () => {
+    const api = await startFakeTwilioApi({
+      respond: () => ({ status: 201, json: { sid: "SMslow" }, delayMs: 5000 }),
+    });
+    const dir = await makeTempDir("smsgate-timeout-");
+
+    try {
+      const { configPath } = await writeTwilioServerConfig(dir, api, { store: { type: "memory" } });
+      const config = JSON.parse(await readFile(configPath, "utf8"));
+      config.providers.twilio.timeoutMs = 300;
+      await writeFile(configPath, JSON.stringify(config));
+
+      // The default limit of 15 s would wait for the answer, which comes after 5 s.
+      const result = await runCli(
+        ["send", "--to", "+12025550143", "--body", "hi", "--config", configPath],
+        { cwd: dir },
+      );
+
+      expect(result.code).toBe(1);
+      expect(result.stderr).toContain("could not be reached");
     } finally {
       await api.close();
       await removeTempDir(dir);

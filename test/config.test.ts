@@ -137,6 +137,7 @@ describe("parseConfig keys", () => {
             from: "+15017122661",
             messagingServiceSid: serviceSid,
             apiBaseUrl: "http://127.0.0.1:4010",
+            timeoutMs: 4000,
           },
         },
       },
@@ -174,6 +175,7 @@ describe("parseConfig keys", () => {
       from: "+15017122661",
       messagingServiceSid: serviceSid,
       apiBaseUrl: "http://127.0.0.1:4010",
+      timeoutMs: 4000,
     });
   });
 
@@ -287,6 +289,7 @@ describe("parseConfig vonage and plivo", () => {
     );
 
     expect(config.providers?.twilio?.accountSid).toBe(accountSid);
+    expect(config.providers?.twilio?.timeoutMs).toBe(15_000);
     expect(config.providers?.vonage?.apiKey).toBe("a1b2c3d4");
     expect(config.providers?.plivo?.authId).toBe(plivoAuthId);
   });
@@ -482,6 +485,12 @@ describe("parseConfig errors", () => {
       { providers: { plivo: { ...plivoInput, requireV3Signature: "true" } } },
       "providers.plivo.requireV3Signature",
       /must be true or false/,
+    ],
+    [
+      "fractional twilio timeout",
+      { providers: { twilio: { accountSid, authToken: "token", timeoutMs: 1.5 } } },
+      "providers.twilio.timeoutMs",
+      /whole number/,
     ],
     [
       "fractional plivo timeout",

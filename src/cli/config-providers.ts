@@ -9,6 +9,7 @@
 
 import { z } from "zod";
 import { DEFAULT_PLIVO_TIMEOUT_MS } from "../../providers/plivo/options.js";
+import { DEFAULT_TWILIO_TIMEOUT_MS } from "../../providers/twilio/options.js";
 import {
   DEFAULT_VONAGE_SIGNATURE_TOLERANCE_SECONDS,
   DEFAULT_VONAGE_TIMEOUT_MS,
@@ -34,6 +35,7 @@ const twilio = z.strictObject({
     })
     .optional(),
   apiBaseUrl: httpUrl.optional(),
+  timeoutMs: positiveInt.default(DEFAULT_TWILIO_TIMEOUT_MS),
 });
 
 const vonage = z.strictObject({

@@ -47,6 +47,7 @@ function buildTwilio(config: SmsgateConfig, logger: Logger): Provider | undefine
       from: twilioConfig.from,
       messagingServiceSid: twilioConfig.messagingServiceSid,
       apiBaseUrl: twilioConfig.apiBaseUrl,
+      timeoutMs: twilioConfig.timeoutMs,
     },
     "providers.twilio",
   );
