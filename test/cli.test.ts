@@ -155,6 +155,7 @@ describe("main", () => {
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("Usage: smsgate optout");
+    expect(result.stdout).toContain("5  import recorded the valid lines but skipped invalid ones");
   });
 
   it("unknown command exits 2 naming it", async () => {

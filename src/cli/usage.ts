@@ -99,7 +99,8 @@ Options:
   --format FORMAT   Output of export: csv or jsonl. Default: csv.
   --json            Print JSON: status prints one object; history prints one
                     array; list prints one object per line (JSON Lines);
-                    import prints { imported, skipped, duplicate, errors }.
+                    import prints { imported, skipped, duplicate, errors,
+                    warnings }.
 ${configOption}
 ${helpOption}
 
@@ -114,7 +115,8 @@ Exit codes:
   1  another failure, such as the opt-out store being unavailable
   2  invalid usage or configuration, no store at store.path, an invalid phone
      number, a missing import file, a file that is not valid CSV or an import
-     header without a phone column`;
+     header without a phone column
+  5  import recorded the valid lines but skipped invalid ones`;
 
 const simulateUsage = `Usage:
   smsgate simulate PROVIDER inbound --from NUMBER --to NUMBER --body TEXT [options]
