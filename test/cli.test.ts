@@ -1122,6 +1122,7 @@ describe("simulate vonage and plivo signing", () => {
     ).toThrow();
     expect(parsed.inbound[0]?.from.value).toBe("+12025550143");
     expect(parsed.inbound[0]?.text).toBe("STOP");
+    expect(params).toContainEqual(["api-key", vonageApi.apiKey]);
   });
 
   it("vonage GET carries sig in query", async () => {
@@ -1150,6 +1151,7 @@ describe("simulate vonage and plivo signing", () => {
     expect(report?.errorCode).toBe("9");
     expect(report?.reason).toBe("opted-out");
     expect(report?.to?.value).toBe("+12025550143");
+    expect(received.path).toContain(`api-key=${vonageApi.apiKey}&`);
   });
 
   it("vonage messages JWT verifies", async () => {

@@ -43,6 +43,8 @@ interface VonageSigning {
   secret: string | undefined;
   signatureMethod: VonageSignatureMethod;
   api: "sms" | "messages";
+  /** The account's API key, which Vonage sends as `api-key` in SMS API webhooks. */
+  apiKey: string | undefined;
 }
 
 /** The `concat-*` fields of one part of a multipart SMS. */
@@ -67,6 +69,7 @@ function vonageSigning(config: SmsgateConfig): VonageSigning {
     secret: configured.signatureSecret || undefined,
     signatureMethod: configured.signatureMethod,
     api: configured.api,
+    apiKey: configured.apiKey,
   };
 }
 
@@ -196,7 +199,14 @@ function inboundDraft(args: ParsedArgs, method: "GET" | "POST"): WebhookDraft {
       }
 
       const id = messageId ?? randomVonageMessageId();
-      const built = buildVonageInbound({ msisdn: from, to, text, messageId: id, concat });
+      const built = buildVonageInbound({
+        msisdn: from,
+        to,
+        text,
+        messageId: id,
+        concat,
+        apiKey: signing.apiKey,
+      });
 
       return signSms(context, signing, method, built.params, `messageId ${id}`);
     },
@@ -253,6 +263,7 @@ function statusDraft(args: ParsedArgs, method: "GET" | "POST"): WebhookDraft {
         to: withoutPlus(from),
         status,
         errCode: errorCode,
+        apiKey: signing.apiKey,
       });
 
       return signSms(context, signing, method, built.params, `messageId ${messageId}`);
