@@ -95,6 +95,22 @@ async function status(phone: string, config = configPath) {
 }
 
 describe("optout import", () => {
+  it("reads actions in any case", async () => {
+    const file = await csvFile(
+      "phone,action,occurredAt\n" +
+        "+12025550237,OPT-OUT,2025-01-15T10:00:00Z\n" +
+        "+12025550238,Opt-Out,2025-01-15T10:00:00Z\n" +
+        "+12025550238,Opt-In,2025-01-16T10:00:00Z\n",
+    );
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+
+    expect(result.code).toBe(0);
+    expect(JSON.parse(result.stdout).imported).toBe(3);
+    expect((await status("+12025550237")).optedOut).toBe(true);
+    expect((await status("+12025550238")).optedOut).toBe(false);
+  });
+
   it("imports valid rows and reports others", async () => {
     const file = await csvFile(
       "\uFEFFphone,action,scope,occurredAt,note\r\n" +

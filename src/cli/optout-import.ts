@@ -437,9 +437,12 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): C
   }
 }
 
+// Actions match in any case, as column names do, so a spreadsheet's `OPT-OUT` is read.
 function readAction(text: string | undefined): ConsentAction {
-  if (text === undefined || text === "opt-out" || text === "opt-in") {
-    return text ?? "opt-out";
+  const action = text?.toLowerCase();
+
+  if (action === undefined || action === "opt-out" || action === "opt-in") {
+    return action ?? "opt-out";
   }
 
   throw new RowError(`unknown action ${JSON.stringify(text)}; use opt-out or opt-in`);
