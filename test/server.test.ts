@@ -600,6 +600,25 @@ describe("server shutdown", () => {
   });
 });
 
+describe("server shutdown with unfinished headers", () => {
+  it("closes the connection without waiting", async () => {
+    const config = parseConfig({ store: { type: "sqlite", path: "smsgate.db" } }, {});
+    runtime = await createRuntime(config, { cwd: directory });
+    // Without the early close, close() would wait for this deadline, past the test's limit.
+    server = await startServer(runtime, { port: 0, shutdownTimeoutMs: 60_000 });
+    const socket = connect(server.port, "127.0.0.1");
+    const ended = new Promise((resolve) => socket.once("close", resolve));
+
+    await new Promise<void>((resolve) => socket.once("connect", resolve));
+    socket.write("GET /hea");
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    await server.close();
+    await ended;
+
+    expect(socket.destroyed).toBe(true);
+  });
+});
+
 describe("createRuntime development mode", () => {
   it("creates and reuses the dev token", async () => {
     const config = parseConfig({ store: { type: "sqlite", path: "data/dev.db" } }, {});

@@ -1,6 +1,6 @@
 /**
  * The `serve` command: loads the configuration, starts the webhook server and the
- * forwarding worker, and shuts both down on SIGTERM or SIGINT.
+ * forwarding worker, and shuts both down on SIGTERM, SIGINT or SIGHUP.
  */
 
 import { constants } from "node:os";
@@ -112,12 +112,18 @@ function startPartSweeper(runtime: Runtime, logger: Logger): () => void {
 
 /** The first shutdown request, and a way to remove the signal handlers. */
 interface ShutdownWatch {
-  /** Resolves with `SIGTERM`, `SIGINT` or `abort`. */
+  /** Resolves with `SIGTERM`, `SIGINT`, `SIGHUP` or `abort`. */
   requested: Promise<string>;
   dispose(): void;
 }
 
-/** Waits for SIGTERM, SIGINT or the abort signal; a second signal exits at once. */
+/**
+ * The signals that stop the server after the requests in flight. SIGHUP is sent when the
+ * terminal of a foreground server closes, and its default would end the process at once.
+ */
+const shutdownSignals: readonly NodeJS.Signals[] = ["SIGTERM", "SIGINT", "SIGHUP"];
+
+/** Waits for a shutdown signal or the abort signal; a second signal exits at once. */
 function watchForShutdown(logger: Logger, controls: ServeControls): ShutdownWatch {
   let received: string | undefined;
   let resolveRequested: (signal: string) => void = () => {};
@@ -136,8 +142,9 @@ function watchForShutdown(logger: Logger, controls: ServeControls): ShutdownWatc
   };
   const onAbort = (): void => resolveRequested("abort");
 
-  process.on("SIGTERM", onSignal);
-  process.on("SIGINT", onSignal);
+  for (const signal of shutdownSignals) {
+    process.on(signal, onSignal);
+  }
   controls.shutdownSignal?.addEventListener("abort", onAbort, { once: true });
   if (controls.shutdownSignal?.aborted) {
     onAbort();
@@ -146,8 +153,9 @@ function watchForShutdown(logger: Logger, controls: ServeControls): ShutdownWatc
   return {
     requested,
     dispose: () => {
-      process.off("SIGTERM", onSignal);
-      process.off("SIGINT", onSignal);
+      for (const signal of shutdownSignals) {
+        process.off(signal, onSignal);
+      }
       controls.shutdownSignal?.removeEventListener("abort", onAbort);
     },
   };

@@ -228,6 +228,8 @@ interface ServerContext {
   responses: WeakMap<Socket, ServerResponse>;
   inFlight: number;
   closing: boolean;
+  /** Called during shutdown when the last request in flight ends. */
+  onIdle?: (() => void) | undefined;
 }
 
 async function handleWebhook(
@@ -380,6 +382,10 @@ async function handleRequest(
   res.once("close", () => {
     context.inFlight -= 1;
     logRequest(context.logger, request, res, started);
+
+    if (context.closing && context.inFlight === 0) {
+      context.onIdle?.();
+    }
   });
 
   try {
@@ -544,6 +550,14 @@ async function shutDown(server: Server, context: ServerContext, timeoutMs: numbe
   context.closing = true;
   const closed = new Promise<void>((resolve) => server.close(() => resolve()));
   server.closeIdleConnections();
+
+  // A connection without a request in flight carries at most a request whose headers have
+  // not all arrived, which no handler has seen, so it is closed once the last request ends
+  // instead of holding the shutdown until the deadline.
+  context.onIdle = () => server.closeAllConnections();
+  if (context.inFlight === 0) {
+    context.onIdle();
+  }
 
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<boolean>((resolve) => {
