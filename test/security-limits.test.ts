@@ -137,6 +137,33 @@ describe("large bodies", () => {
   });
 });
 
+describe("compressed bodies", () => {
+  it("gzip body gets 415, nothing stored", async () => {
+    const phone = testNumber(5002);
+    const built = buildTwilioInbound({
+      from: phone,
+      to: BUSINESS_NUMBER,
+      body: "STOP",
+      accountSid: api.accountSid,
+    });
+    const signature = signTwilioRequest({
+      authToken: api.authToken,
+      url: target().url,
+      params: built.params,
+    });
+    const head =
+      `POST ${inboundPath} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Encoding: gzip\r\n` +
+      `Content-Length: ${built.body.length}\r\nX-Twilio-Signature: ${signature}\r\n` +
+      "Content-Type: application/x-www-form-urlencoded\r\n\r\n";
+    const exchange = await rawExchange(server.port, [head, built.body]);
+
+    expect(responseStatus(exchange)).toBe(415);
+    expect(exchange.response).toContain('"error":"unsupported-content-encoding"');
+    expect(exchange.closed).toBe(true);
+    expect(await historyLength(phone)).toBe(0);
+  });
+});
+
 /** Opens a keep-alive connection, completes one request on it and leaves it open. */
 function openIdleConnection(port: number): Promise<Socket> {
   return new Promise((resolve, reject) => {

@@ -184,6 +184,40 @@ describe("createNodeHandler", () => {
     expect(await store.isOptedOut("+12025550145")).toBe(false);
   });
 
+  it("answers 415 for a compressed body", async () => {
+    const { store, listener } = setup();
+    const port = await listen(listener);
+    const path = "/webhooks/twilio/inbound";
+    const signed = signedStop(publicUrl, path, "+12025550148");
+
+    const answer = await send(port, {
+      path,
+      body: signed.body,
+      headers: { ...signed.headers, "content-encoding": "gzip" },
+    });
+
+    expect(answer.status).toBe(415);
+    expect(answer.headers.connection).toBe("close");
+    expect(JSON.parse(answer.body)).toMatchObject({ error: "unsupported-content-encoding" });
+    expect(await store.isOptedOut("+12025550148")).toBe(false);
+  });
+
+  it("reads a body marked identity", async () => {
+    const { store, listener } = setup();
+    const port = await listen(listener);
+    const path = "/webhooks/twilio/inbound";
+    const signed = signedStop(publicUrl, path, "+12025550149");
+
+    const answer = await send(port, {
+      path,
+      body: signed.body,
+      headers: { ...signed.headers, "content-encoding": "Identity" },
+    });
+
+    expect(answer.status).toBe(200);
+    expect(await store.isOptedOut("+12025550149")).toBe(true);
+  });
+
   it("logs a client that left mid-body", async () => {
     const logger = recordingLogger();
     const { listener } = setup({ publicUrl, logger });

@@ -9,10 +9,12 @@ import type { AddressInfo, Socket } from "node:net";
 import { performance } from "node:perf_hooks";
 import { isHealthCheckStore } from "../consent/capabilities.js";
 import {
+  contentEncodingMessage,
   PayloadTooLargeError,
   publicRequestUrl,
   readRequestBody,
   toWebhookRequest,
+  unsupportedContentEncoding,
 } from "../http/node.js";
 import { matchWebhookRoute } from "../http/routes.js";
 import { type Logger, silentLogger } from "../logger.js";
@@ -242,6 +244,15 @@ async function handleWebhook(
   const known = context.runtime.providers.some((provider) => provider.name === route.provider);
   if (!known) {
     sendError(res, 404, "unknown-provider", `No provider "${route.provider}" is configured`);
+    return;
+  }
+
+  const encoding = unsupportedContentEncoding(req);
+  if (encoding !== undefined) {
+    // The body is never read, so the connection cannot carry another request.
+    sendError(res, 415, "unsupported-content-encoding", contentEncodingMessage(encoding), {
+      connection: "close",
+    });
     return;
   }
 

@@ -13,10 +13,12 @@ import { jsonAnswer } from "../gateway/webhook.js";
 import { type Logger, silentLogger } from "../logger.js";
 import type { WebhookResponse } from "../provider.js";
 import {
+  contentEncodingMessage,
   PayloadTooLargeError,
   publicRequestUrl,
   readRequestBody,
   toWebhookRequest,
+  unsupportedContentEncoding,
 } from "./node.js";
 import { matchWebhookRoute } from "./routes.js";
 
@@ -129,6 +131,19 @@ async function handleRequest(
     const answer = jsonAnswer(405, "method-not-allowed", `${req.method} is not allowed here`);
 
     writeResponse(res, { ...answer, headers: { ...answer.headers, allow: "GET, POST" } });
+    return;
+  }
+
+  const encoding = unsupportedContentEncoding(req);
+  if (encoding !== undefined) {
+    const answer = jsonAnswer(
+      415,
+      "unsupported-content-encoding",
+      contentEncodingMessage(encoding),
+    );
+
+    // The body is never read, so the connection cannot carry another request.
+    writeResponse(res, { ...answer, headers: { ...answer.headers, connection: "close" } });
     return;
   }
 

@@ -81,6 +81,27 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
   });
 }
 
+/**
+ * Returns the `Content-Encoding` of a request when it is one the webhook routes cannot
+ * read, such as `gzip`, or undefined for none or `identity`. Providers send webhook bodies
+ * uncompressed, and a compressed body would fail the signature check with a misleading 403.
+ */
+export function unsupportedContentEncoding(req: IncomingMessage): string | undefined {
+  const encoding = req.headers["content-encoding"]?.trim().toLowerCase();
+
+  return encoding === undefined || encoding === "" || encoding === "identity"
+    ? undefined
+    : encoding.slice(0, 100);
+}
+
+/** The message of a 415 for a Content-Encoding that {@link unsupportedContentEncoding} found. */
+export function contentEncodingMessage(encoding: string): string {
+  return (
+    `Content-Encoding ${JSON.stringify(encoding)} is not supported; ` +
+    "send the webhook body uncompressed"
+  );
+}
+
 /** Options of {@link publicRequestUrl}, which finds the URL a provider called. */
 export interface PublicUrlOptions {
   /** Origin and optional path prefix, without a trailing slash. */
