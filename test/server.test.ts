@@ -894,6 +894,10 @@ describe("runServe", () => {
   it("rejects unknown options", async () => {
     const io = { stdout: { write: () => true }, stderr: { write: () => true } };
 
-    await expect(runServe(["--port", "1"], io)).rejects.toThrow(/--port/);
+    await expect(runServe(["--port", "1"], io)).rejects.toThrow(
+      'unknown option --port for "smsgate serve"',
+    );
+    await expect(runServe(["extra"], io)).rejects.toThrow('unexpected argument "extra"');
+    await expect(runServe(["--config", " "], io)).rejects.toThrow(/--config/);
   });
 });

@@ -380,6 +380,17 @@ describe("SqliteOptOutStore on disk", () => {
     expect((error as Error).message).toContain(directory);
   });
 
+  it("rejects a device as path", () => {
+    const journals = ["/dev/null-journal", "/dev/null-wal"].filter((name) => !fs.existsSync(name));
+
+    const error = catchSync(() => openSqliteStore({ path: "/dev/null" }));
+
+    expect(isStoreError(error)).toBe(true);
+    expect((error as Error).message).toContain("/dev/null: it is not a regular file");
+    // SQLite would have created its journal beside the device.
+    expect(journals.filter((name) => fs.existsSync(name))).toEqual([]);
+  });
+
   it("rejects a file that is not SQLite", () => {
     fs.writeFileSync(file, "this is not a database, only some text that is long enough");
 

@@ -4,15 +4,15 @@
  */
 
 import { constants } from "node:os";
-import { parseArgs } from "node:util";
 import type { Logger } from "../logger.js";
 import { loadConfig, type SmsgateConfig } from "./config.js";
 import { reportStartupError } from "./context.js";
 import { type Forwarder, startForwarder } from "./forward.js";
 import { bufferLogLines, createLogger } from "./log.js";
-import { type CliIo, ExitCode, UsageError } from "./output.js";
+import { type CliIo, ExitCode } from "./output.js";
 import { createRuntime, hasOutbox, type Runtime } from "./runtime.js";
 import { type RunningServer, startServer } from "./server.js";
+import { parseCommandArgs, readConfigOption, rejectExtraPositionals } from "./usage.js";
 
 /** Extra controls of {@link runServe}, for embedding and tests. */
 export interface ServeControls {
@@ -23,28 +23,11 @@ export interface ServeControls {
 }
 
 function parseServeArgs(argv: string[]): { config: string | undefined } {
-  let config: string | undefined;
+  const args = parseCommandArgs(argv, { config: { type: "string", short: "c" } }, "serve");
 
-  try {
-    const { values } = parseArgs({
-      args: argv,
-      options: { config: { type: "string", short: "c" } },
-      strict: true,
-      allowPositionals: false,
-    });
-    config = values.config;
-  } catch (error) {
-    throw new UsageError((error as Error).message, "serve");
-  }
+  rejectExtraPositionals(args.positionals, 0, "serve");
 
-  if (config !== undefined && config.trim() === "") {
-    throw new UsageError(
-      "--config must not be empty; give the path of the configuration file",
-      "serve",
-    );
-  }
-
-  return { config };
+  return { config: readConfigOption(args, "serve") };
 }
 
 /** Starts the forwarding worker when `forward` is configured; it wakes after every commit. */

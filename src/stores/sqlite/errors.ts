@@ -9,8 +9,8 @@ const itemErrorPrefixes = ["SQLITE_CONSTRAINT", "SQLITE_TOOBIG", "SQLITE_MISMATC
 const hints: ReadonlyArray<readonly [string, string]> = [
   [
     "SQLITE_BUSY",
-    "Another connection held the write lock for longer than busyTimeoutMs. " +
-      "Retry, or raise busyTimeoutMs.",
+    "Another connection held the write lock for longer than busyTimeoutMs. Retry, or " +
+      "raise busyTimeoutMs (store.busyTimeoutMs in the configuration file).",
   ],
   ["SQLITE_LOCKED", "A statement on the same connection holds a lock. Retry the operation."],
   ["SQLITE_FULL", "The disk or the file size limit is full. Free space and retry."],

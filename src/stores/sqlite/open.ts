@@ -1,6 +1,6 @@
 /** Validates the SQLite store's options and opens its connection with durable settings. */
 
-import { closeSync, existsSync, mkdirSync, openSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, type Stats, statSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
@@ -144,6 +144,31 @@ function createPrivateFile(path: string): void {
   }
 }
 
+/**
+ * Rejects a path that names a device, a pipe, a socket or a directory. SQLite would open a
+ * device such as `/dev/null` and create its journal files beside it, in `/dev`, before the
+ * first write failed.
+ */
+function rejectSpecialFile(path: string): void {
+  let stats: Stats | undefined;
+
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // A path through a file (ENOTDIR) or an unreadable directory: opening reports it.
+    return;
+  }
+
+  if (stats === undefined || stats.isFile()) {
+    return;
+  }
+
+  const kind = stats.isDirectory() ? "a directory" : "not a regular file";
+  throw new StoreError(
+    `Cannot open the SQLite store ${path}: it is ${kind}. Choose the path of a database file.`,
+  );
+}
+
 /** Describes a store whose file is missing while the options forbid creating it. */
 function missingFileError(options: ResolvedSqliteOptions, cause: unknown): StoreError {
   const advice = options.readonly
@@ -220,6 +245,10 @@ function configure(db: Database.Database, options: ResolvedSqliteOptions): void 
  * @throws {StoreError} when the file cannot be opened, configured or migrated.
  */
 export function openDatabase(options: ResolvedSqliteOptions): Database.Database {
+  if (options.path !== MEMORY_PATH) {
+    rejectSpecialFile(options.path);
+  }
+
   if (options.create && !options.readonly && options.path !== MEMORY_PATH) {
     createParentDirectory(options.path);
     createPrivateFile(options.path);
