@@ -59,9 +59,10 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
       chunks.push(chunk);
     };
 
+    // A webhook body usually arrives in one chunk, which is returned without a copy.
     const onEnd = (): void => {
       cleanup();
-      resolve(new Uint8Array(Buffer.concat(chunks, received)));
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, received));
     };
 
     const onError = (error: Error): void => {
