@@ -152,6 +152,31 @@ export function decidingEventsOfBlockedNumber(events: Iterable<SequencedEvent>):
   return blocked ? deciding.map((stored) => copyConsentEvent(stored.event)) : [];
 }
 
+/**
+ * Streams the numbers of a store's `listSenderStates`, reading pages of `pageSize` numbers
+ * after the last phone of the previous page. `readPage(after)` returns the events of the
+ * next page, ordered by phone.
+ */
+export async function* pagesOfSenderStates(
+  readPage: (after: string) => ConsentEvent[] | Promise<ConsentEvent[]>,
+  pageSize: number,
+): AsyncIterable<SenderStates> {
+  let after = "";
+
+  for (;;) {
+    const numbers = groupEventsByPhone(await readPage(after));
+
+    yield* numbers;
+
+    const last = numbers.at(-1);
+    if (last === undefined || numbers.length < pageSize) {
+      return;
+    }
+
+    after = last.phone;
+  }
+}
+
 /** Groups events that a store read ordered by phone into one entry per phone, in order. */
 export function groupEventsByPhone(events: readonly ConsentEvent[]): SenderStates[] {
   const numbers: SenderStates[] = [];

@@ -23,7 +23,7 @@ import { numberNeedle } from "../consent/erasure.js";
 import { replaceNul } from "../consent/nul.js";
 import {
   copyConsentEvent,
-  groupEventsByPhone,
+  pagesOfSenderStates,
   resolveScope,
   validateConsentEvent,
   validateErasure,
@@ -323,25 +323,18 @@ export class PostgresOptOutStore
    * Streams every number with an opted-out sender, with the deciding event of each of its
    * senders, ordered by phone in byte order. It pages as {@link listOptedOut} does.
    */
-  async *listSenderStates(): AsyncIterable<SenderStates> {
+  listSenderStates(): AsyncIterable<SenderStates> {
     this.#assertOpen("listSenderStates");
-    let after = "";
 
-    for (;;) {
+    const readPage = async (after: string) => {
       const rows = await this.#run("listSenderStates", () =>
         this.#queries.listSenderStates(after, LIST_PAGE_SIZE),
       );
-      const numbers = groupEventsByPhone(rows.map(rowToEvent));
 
-      yield* numbers;
+      return rows.map(rowToEvent);
+    };
 
-      const last = numbers.at(-1);
-      if (last === undefined || numbers.length < LIST_PAGE_SIZE) {
-        return;
-      }
-
-      after = last.phone;
-    }
+    return pagesOfSenderStates(readPage, LIST_PAGE_SIZE);
   }
 
   /**

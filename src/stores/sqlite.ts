@@ -20,7 +20,7 @@ import type { Database } from "better-sqlite3";
 import { numberNeedle } from "../consent/erasure.js";
 import {
   copyConsentEvent,
-  groupEventsByPhone,
+  pagesOfSenderStates,
   resolveScope,
   validateConsentEvent,
   validateErasure,
@@ -242,25 +242,15 @@ export class SqliteOptOutStore
    * Streams every number with an opted-out sender, with the deciding event of each of its
    * senders, ordered by phone. It pages as {@link listOptedOut} does.
    */
-  async *listSenderStates(): AsyncIterable<SenderStates> {
+  listSenderStates(): AsyncIterable<SenderStates> {
     this.#assertOpen("listSenderStates");
-    let after = "";
 
-    for (;;) {
-      const rows = this.#read("listSenderStates", () =>
-        this.#queries.listSenderStates(after, LIST_PAGE_SIZE),
+    const readPage = (after: string) =>
+      this.#read("listSenderStates", () =>
+        this.#queries.listSenderStates(after, LIST_PAGE_SIZE).map(rowToEvent),
       );
-      const numbers = groupEventsByPhone(rows.map(rowToEvent));
 
-      yield* numbers;
-
-      const last = numbers.at(-1);
-      if (last === undefined || numbers.length < LIST_PAGE_SIZE) {
-        return;
-      }
-
-      after = last.phone;
-    }
+    return pagesOfSenderStates(readPage, LIST_PAGE_SIZE);
   }
 
   /**
