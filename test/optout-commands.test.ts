@@ -493,6 +493,24 @@ describe("optout export", () => {
     expect(await optedOut("*", otherConfigPath)).toBe(await optedOut("*", configPath));
   });
 
+  it("status names a sender still blocked", async () => {
+    const phone = "+12025550239";
+    const first = "+12025550100";
+    const second = "+12025550199";
+    await cli("optout", "add", phone, "--scope", first, "--config", configPath);
+    await cli("optout", "remove", phone, "--scope", second, "--config", configPath);
+
+    const json = await status(phone);
+    const text = await cli("optout", "status", phone, "--config", configPath);
+
+    expect(json.optedOut).toBe(false);
+    expect(json.blockedSenders).toEqual([
+      { sender: first, since: expect.any(String), source: "manual" },
+    ]);
+    expect(text.stdout).toContain(`${phone} is not opted out (scope *)`);
+    expect(text.stdout).toContain(`  but opted out for sender ${first} since `);
+  });
+
   it("round-trips webhook senders", async () => {
     const source = await writeConfig(join(dir, "webhook-source"), {
       store: { type: "sqlite", path: join(dir, "d.db") },

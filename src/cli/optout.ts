@@ -3,8 +3,14 @@
  */
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
-import { consentSources } from "../consent/state.js";
-import type { ConsentAction, ConsentEvent, ConsentState, OptOutStore } from "../consent/types.js";
+import { consentSources, decidingEventsOfBlockedNumber } from "../consent/state.js";
+import {
+  ALL_SENDERS,
+  type ConsentAction,
+  type ConsentEvent,
+  type ConsentState,
+  type OptOutStore,
+} from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
 import { reportCommandError, withRuntime } from "./context.js";
@@ -291,26 +297,64 @@ export function stateJson(state: ConsentState): Record<string, unknown> {
   };
 }
 
-/** A state with `erased` set when the number's pseudonym decides it. */
-type StatusState = ConsentState & { erased?: boolean };
+/**
+ * A state with `erased` set when the number's pseudonym decides it, and with the opt-outs
+ * of single senders that a read with `*` does not show.
+ */
+type StatusState = ConsentState & { erased?: boolean; blockedSenders?: ConsentEvent[] };
 
 /** Reads a number's state, together with its pseudonym when a key is configured. */
 async function readStatus(runtime: Runtime, phone: string, scope: string): Promise<StatusState> {
   const key = runtime.config.privacy.pseudonymKey;
+  const state: StatusState =
+    key === undefined
+      ? await runtime.store.getState(phone, scope)
+      : await readJoinedState(runtime.store, phone, pseudonymOf(key, phone), scope);
 
-  if (key === undefined) {
-    return runtime.store.getState(phone, scope);
+  if (scope === ALL_SENDERS && !state.optedOut) {
+    state.blockedSenders = await readBlockedSenders(runtime, phone);
   }
 
-  return readJoinedState(runtime.store, phone, pseudonymOf(key, phone), scope);
+  return state;
+}
+
+/**
+ * Returns the opt-outs that still decide single senders of a number whose newest event is
+ * an opt-in, such as a STOP to one number followed by a START to another. Under the global
+ * scope the send guard refuses those senders too.
+ */
+async function readBlockedSenders(runtime: Runtime, phone: string): Promise<ConsentEvent[]> {
+  // NOTE: only the number's own events are read, not those of its pseudonym, so a
+  // single-sender block that an erasure moved to the pseudonym is not listed here.
+  const history = await runtime.store.history(phone);
+  const sequenced = history.map((event, seq) => ({ event, seq }));
+
+  return decidingEventsOfBlockedNumber(sequenced).filter((event) => event.action === "opt-out");
 }
 
 function printStatus(io: CliIo, state: StatusState, json: boolean): number {
+  const blocked = state.blockedSenders ?? [];
+
   if (json) {
     const erased = state.erased === undefined ? {} : { erased: state.erased };
-    writeJson(io.stdout, { ...stateJson(state), ...erased });
-  } else {
-    writeLine(io.stdout, describeState(state));
+    const blockedSenders = blocked.map((event) => ({
+      sender: event.sender,
+      since: event.occurredAt.toISOString(),
+      source: event.source,
+    }));
+
+    writeJson(io.stdout, { ...stateJson(state), ...erased, blockedSenders });
+    return ExitCode.ok;
+  }
+
+  writeLine(io.stdout, describeState(state));
+
+  for (const event of blocked) {
+    writeLine(
+      io.stdout,
+      `  but opted out for sender ${event.sender} since ${event.occurredAt.toISOString()}: ` +
+        `${describeEvent(event)}.`,
+    );
   }
 
   return ExitCode.ok;
