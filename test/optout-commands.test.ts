@@ -759,6 +759,22 @@ describe("optout forget", () => {
     expect(after.stdout).toContain("No numbers are opted out");
   });
 
+  it("export keeps an opt-in after erasure", async () => {
+    const number = "+12025550241";
+    const source = await keyedStoreConfig("reopt-source", KEY);
+    const target = await keyedStoreConfig("reopt-target", KEY);
+    await cli("optout", "add", number, "--config", source);
+    await cli("optout", "forget", number, "--config", source);
+    await cli("optout", "remove", number, "--config", source);
+    const exported = await csvFile((await cli("optout", "export", "--config", source)).stdout);
+
+    const imported = await cli("optout", "import", exported, "--json", "--config", target);
+
+    expect(JSON.parse(imported.stdout).skipped).toBe(0);
+    expect((await status(number, source)).optedOut).toBe(false);
+    expect((await status(number, target)).optedOut).toBe(false);
+  });
+
   it("import of erased rows keeps the key check", async () => {
     const source = await keyedStoreConfig("check-source", KEY);
     await cli("optout", "add", "+12025550238", "--config", source);

@@ -1,9 +1,9 @@
 /**
- * `smsgate optout export`: writes the current state of every opted-out number as CSV with
- * the columns of `optout import`, or as JSON Lines. It carries deciding events, not the
- * full history: without `--scope`, the deciding event of every sender of a number that is
- * opted out for at least one sender, opt-ins included, so that an import rebuilds its
- * state in every scope. With `--scope`, one opt-out per number opted out in that scope.
+ * `smsgate optout export`: writes the current consent state as CSV with the columns of
+ * `optout import`, or as JSON Lines. It carries deciding events, not the full history:
+ * without `--scope`, the deciding event of every sender of every number, opt-ins included,
+ * so that an import rebuilds each number's state in every scope. With `--scope`, one
+ * opt-out per number opted out in that scope.
  */
 
 import { isSenderStateStore } from "../consent/capabilities.js";
@@ -52,9 +52,9 @@ function exportLine(event: ConsentEvent, format: ExportFormat, keyCheck: string)
 }
 
 /**
- * Yields the events to export: every sender's deciding event of each blocked number when
- * `scope` is `*` and the store lists them, else the deciding opt-out of each number opted
- * out in `scope`.
+ * Yields the events to export: every sender's deciding event of each number when `scope`
+ * is `*` and the store lists them, else the deciding opt-out of each number opted out in
+ * `scope`.
  */
 async function* exportedEvents(store: OptOutStore, scope: string): AsyncIterable<ConsentEvent> {
   if (scope === ALL_SENDERS && isSenderStateStore(store)) {

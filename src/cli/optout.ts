@@ -3,7 +3,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
-import { consentSources, decidingEventsOfBlockedNumber } from "../consent/state.js";
+import { consentSources, decidingEventsBySender } from "../consent/state.js";
 import {
   ALL_SENDERS,
   type ConsentAction,
@@ -329,7 +329,7 @@ async function readBlockedSenders(runtime: Runtime, phone: string): Promise<Cons
   const history = await runtime.store.history(phone);
   const sequenced = history.map((event, seq) => ({ event, seq }));
 
-  return decidingEventsOfBlockedNumber(sequenced).filter((event) => event.action === "opt-out");
+  return decidingEventsBySender(sequenced).filter((event) => event.action === "opt-out");
 }
 
 function printStatus(io: CliIo, state: StatusState, json: boolean): number {

@@ -8,7 +8,7 @@ import { StoreError } from "../errors.js";
 import { numberNeedle, pseudonymPrefix, scrubEvent } from "./erasure.js";
 import {
   copyConsentEvent,
-  decidingEventsOfBlockedNumber,
+  decidingEventsBySender,
   deriveConsentState,
   resolveScope,
   type SequencedEvent,
@@ -164,13 +164,13 @@ export class MemoryOptOutStore
     }
   }
 
-  /** Streams every number with an opt-out of some sender, with each sender's deciding event. */
+  /** Streams every number that has events, with each sender's deciding event, by phone. */
   async *listSenderStates(): AsyncIterable<SenderStates> {
     this.#assertOpen("listSenderStates");
     const phones = [...this.#eventsByPhone.keys()].sort();
 
     for (const phone of phones) {
-      const events = decidingEventsOfBlockedNumber(this.#eventsByPhone.get(phone) ?? []);
+      const events = decidingEventsBySender(this.#eventsByPhone.get(phone) ?? []);
 
       if (events.length > 0) {
         yield { phone, events };

@@ -129,11 +129,11 @@ export function deriveConsentState(
 }
 
 /**
- * Returns the deciding event of each sender among `events`, in consent order, or an empty
- * list when no sender's deciding event is an opt-out. Consent order keeps the newest event
- * last, so that an import of the list in order rebuilds the same state over every sender.
+ * Returns the deciding event of each sender among `events`, in consent order. Consent order
+ * keeps the newest event last, so that an import of the list in order rebuilds the same
+ * state over every sender.
  */
-export function decidingEventsOfBlockedNumber(events: Iterable<SequencedEvent>): ConsentEvent[] {
+export function decidingEventsBySender(events: Iterable<SequencedEvent>): ConsentEvent[] {
   const newest = new Map<string, SequencedEvent>();
 
   for (const stored of events) {
@@ -144,12 +144,9 @@ export function decidingEventsOfBlockedNumber(events: Iterable<SequencedEvent>):
     }
   }
 
-  const deciding = [...newest.values()].sort((a, b) =>
-    compareEventPositions(positionOf(a), positionOf(b)),
-  );
-  const blocked = deciding.some((stored) => stored.event.action === "opt-out");
-
-  return blocked ? deciding.map((stored) => copyConsentEvent(stored.event)) : [];
+  return [...newest.values()]
+    .sort((a, b) => compareEventPositions(positionOf(a), positionOf(b)))
+    .map((stored) => copyConsentEvent(stored.event));
 }
 
 /**

@@ -334,9 +334,9 @@ export interface SenderStates {
  */
 export interface SenderStateStore {
   /**
-   * Streams, ordered by phone, every number that has at least one sender (or `*`) whose
-   * deciding event is an opt-out. Each comes with the deciding events of all its senders,
-   * opt-ins included, so that importing them rebuilds the number's state for every scope.
+   * Streams, ordered by phone, every number that has events. Each comes with the deciding
+   * events of all its senders, opt-outs and opt-ins, so that importing them rebuilds the
+   * number's state for every scope.
    */
   listSenderStates(): AsyncIterable<SenderStates>;
 }

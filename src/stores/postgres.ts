@@ -319,8 +319,9 @@ export class PostgresOptOutStore
       after = last.list_phone;
     }
   }
+
   /**
-   * Streams every number with an opted-out sender, with the deciding event of each of its
+   * Streams every number that has events, with the deciding event of each of its
    * senders, ordered by phone in byte order. It pages as {@link listOptedOut} does.
    */
   listSenderStates(): AsyncIterable<SenderStates> {

@@ -239,7 +239,7 @@ export class SqliteOptOutStore
   }
 
   /**
-   * Streams every number with an opted-out sender, with the deciding event of each of its
+   * Streams every number that has events, with the deciding event of each of its
    * senders, ordered by phone. It pages as {@link listOptedOut} does.
    */
   listSenderStates(): AsyncIterable<SenderStates> {

@@ -78,7 +78,9 @@ export function describeSenderStateStore(current: () => OptOutStore): void {
 
       expect(summary(states)).toEqual([
         ["+12025550181", [`opt-out ${FIRST_SENDER}`, `opt-in ${SECOND_SENDER}`]],
+        ["+12025550182", [`opt-in ${FIRST_SENDER}`]],
         ["+12025550183", [`opt-out ${FIRST_SENDER}`, "opt-out *"]],
+        ["+12025550184", ["opt-in *"]],
       ]);
       expect(states[0]?.events[0]?.occurredAt.getTime()).toBe(BASE_TIME);
     });

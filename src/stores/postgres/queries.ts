@@ -276,7 +276,7 @@ export class PostgresQueries {
     return result.rows;
   }
 
-  /** Reads the sender rows of up to `limit` phones after `after` that have an opt-out. */
+  /** Reads the sender rows of up to `limit` phones after `after`. */
   async listSenderStates(after: string, limit: number): Promise<EventRow[]> {
     return (await this.#pool.query<EventRow>(this.#sql.listSenderStates, [after, limit])).rows;
   }

@@ -167,14 +167,13 @@ export function buildSql(schema: string) {
     listSender: `SELECT * FROM (${listSenderArm(schema, "$2")}
       UNION ALL ${listSenderArm(schema, "'*'")}) AS page
       ORDER BY list_phone LIMIT $3`,
-    // The deciding row of every sender of the next $2 phones after $1 that have an
-    // opted-out sender row, in consent order per phone.
+    // The deciding row of every sender of the next $2 phones after $1, in consent order per
+    // phone. Every phone with events has a row in consent_by_phone.
     listSenderStates: `SELECT ${eventColumns}
       FROM ${schema}.consent_by_sender AS s
       JOIN ${schema}.consent_events AS e ON e.seq = s.seq
-      WHERE s.phone IN (SELECT b.phone FROM ${schema}.consent_by_sender AS b
-        WHERE b.phone > $1 AND b.action = 'opt-out'
-        GROUP BY b.phone ORDER BY b.phone LIMIT $2)
+      WHERE s.phone IN (SELECT b.phone FROM ${schema}.consent_by_phone AS b
+        WHERE b.phone > $1 ORDER BY b.phone LIMIT $2)
       ORDER BY s.phone, s.occurred_at, s.seq`,
     // SKIP LOCKED passes over rows that another server is claiming at this moment, so
     // claimers do not wait for each other, and a message is leased to one claimer at a time.

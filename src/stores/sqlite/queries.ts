@@ -274,7 +274,7 @@ export class ConsentQueries {
     return (scope === ALL_SENDERS ? listAny.all(page) : listSender.all(page)) as EventRow[];
   }
 
-  /** Reads the sender rows of up to `limit` phones after `after` that have an opt-out. */
+  /** Reads the sender rows of up to `limit` phones after `after`. */
   listSenderStates(after: string, limit: number): EventRow[] {
     return this.#statements.listSenderStates.all({ after, limit }) as EventRow[];
   }

@@ -145,15 +145,15 @@ const sql = {
         WHERE n.phone = s.phone AND n.sender IN (@scope, '*')
           AND (n.occurred_at, n.seq) > (s.occurred_at, s.seq))
     ORDER BY s.phone LIMIT @limit`,
-  // The deciding row of every sender of the next @limit phones after @after that have an
-  // opted-out sender row, in consent order per phone. The rows with sender '' repeat one of
-  // them and are left out.
+  // The deciding row of every sender of the next @limit phones after @after, in consent
+  // order per phone. Every phone with events has a row with sender '', which repeats one of
+  // its sender rows and is left out.
   listSenderStates: `SELECT ${eventColumns} FROM consent_state AS s
     JOIN consent_events AS e ON e.seq = s.seq
     WHERE s.sender != '' AND s.phone IN (
       SELECT b.phone FROM consent_state AS b
-      WHERE b.phone > @after AND b.sender != '' AND b.action = 'opt-out'
-      GROUP BY b.phone ORDER BY b.phone LIMIT @limit)
+      WHERE b.phone > @after AND b.sender = ''
+      ORDER BY b.phone LIMIT @limit)
     ORDER BY s.phone, s.occurred_at, s.seq`,
   claimOutbox: `UPDATE outbox
     SET lease_expires_at = @leaseExpiresAt, attempts = attempts + 1
