@@ -97,10 +97,10 @@ async function status(phone: string, config = configPath) {
 describe("optout import", () => {
   it("reads actions in any case", async () => {
     const file = await csvFile(
-      "phone,action,occurredAt\n" +
-        "+12025550237,OPT-OUT,2025-01-15T10:00:00Z\n" +
-        "+12025550238,Opt-Out,2025-01-15T10:00:00Z\n" +
-        "+12025550238,Opt-In,2025-01-16T10:00:00Z\n",
+      "phone,action,scope,occurredAt\n" +
+        "+12025550237,OPT-OUT,*,2025-01-15T10:00:00Z\n" +
+        "+12025550238,Opt-Out,*,2025-01-15T10:00:00Z\n" +
+        "+12025550238,Opt-In,*,2025-01-16T10:00:00Z\n",
     );
 
     const result = await cli("optout", "import", file, "--json", "--config", configPath);
@@ -109,6 +109,26 @@ describe("optout import", () => {
     expect(JSON.parse(result.stdout).imported).toBe(3);
     expect((await status("+12025550237")).optedOut).toBe(true);
     expect((await status("+12025550238")).optedOut).toBe(false);
+  });
+
+  it("skips an opt-in without scope", async () => {
+    const phone = "+12025550242";
+    await cli("optout", "add", phone, "--scope", "+12025550101", "--config", configPath);
+    // A misspelled scope column: the row would otherwise lift the opt-outs of every sender.
+    const file = await csvFile(`phone,action,scpe\n${phone},opt-in,+12025550100\n`);
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+    const scoped = await cli(
+      ...["optout", "status", phone, "--scope", "+12025550101", "--json"],
+      ...["--config", configPath],
+    );
+
+    expect(result.code).toBe(5);
+    expect(report.imported).toBe(0);
+    expect(report.errors[0].message).toContain("opt-in has no scope");
+    expect(report.warnings[0].message).toContain('unknown column "scpe"');
+    expect(JSON.parse(scoped.stdout).optedOut).toBe(true);
   });
 
   it("imports valid rows and reports others", async () => {
@@ -120,7 +140,7 @@ describe("optout import", () => {
         "+12025550203,remove,,,\r\n" +
         "+12025550204,,,yesterday,\r\n" +
         "+12025550205,,\r\n" +
-        "+12025550206,opt-in,,,\r\n\r\n",
+        "+12025550206,opt-in,*,,\r\n\r\n",
     );
 
     const result = await cli("optout", "import", file, "--json", "--config", configPath);

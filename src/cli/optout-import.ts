@@ -406,13 +406,14 @@ function readRow(
   };
 
   const identity = readPhone(value("phone"), region);
+  const action = readAction(value("action"));
 
   return {
     line: record.line,
     phone: identity.value,
     phoneKind: identity.kind,
-    action: readAction(value("action")),
-    scope: readScope(value("scope"), region),
+    action,
+    scope: readScope(requireOptInScope(action, value("scope")), region),
     occurredAt: readTime(value("occurredAt"), now),
     note: value("note"),
     keyCheck: value("pseudonymKeyCheck"),
@@ -435,6 +436,22 @@ function readPhone(text: string | undefined, region: CountryCode | undefined): C
 
     throw error;
   }
+}
+
+/**
+ * Returns the scope of a row, which an opt-in must name. An empty scope means `*`, and an
+ * opt-in for `*` lifts the opt-outs of every sender, so a scope column that is missing or
+ * misspelled must not make one by default.
+ */
+function requireOptInScope(action: ConsentAction, scope: string | undefined): string | undefined {
+  if (action === "opt-in" && scope === undefined) {
+    throw new RowError(
+      'opt-in has no scope; write the sender it applies to, or "*" to lift the opt-outs of ' +
+        "every sender",
+    );
+  }
+
+  return scope;
 }
 
 // Actions match in any case, as column names do, so a spreadsheet's `OPT-OUT` is read.
