@@ -247,25 +247,71 @@ describe("createNodeHandler", () => {
 
   it("rejects invalid options", () => {
     const gateway = setup().gateway;
-    const invalid: NodeHandlerOptions[] = [
-      { maxBodyBytes: 0 },
-      { maxBodyBytes: 1.5 },
-      { maxBodyBytes: Number.NaN },
-      { publicUrl: "sms.example.com" },
-      { publicUrl: "https://sms.example.com/hooks?x=1" },
-      { publicUrl: "ftp://sms.example.com" },
+    const invalid: Array<[unknown, string]> = [
+      [{ maxBodyBytes: 0 }, "maxBodyBytes"],
+      [{ maxBodyBytes: 1.5 }, "maxBodyBytes"],
+      [{ maxBodyBytes: Number.NaN }, "maxBodyBytes"],
+      [{ publicUrl: "sms.example.com" }, "publicUrl"],
+      [{ publicUrl: "https://sms.example.com/hooks?x=1" }, "publicUrl"],
+      [{ publicUrl: "ftp://sms.example.com" }, "publicUrl"],
+      [{ trustProxy: "127.0.0.1" }, "trustProxy"],
+      [{ trustProxy: ["bogus"] }, "trustProxy[0]"],
+      [{ trustProxy: ["10.0.0.1", null] }, "trustProxy[1]"],
+      [{ trustProxy: ["10.0.0.0/33"] }, "trustProxy[0]"],
+      [{ logger: 5 }, "logger"],
+      [{ logger: {} }, "logger"],
+      [null, "options"],
     ];
 
-    for (const options of invalid) {
+    for (const [options, path] of invalid) {
       let caught: unknown;
       try {
-        createNodeHandler(gateway, options);
+        createNodeHandler(gateway, options as NodeHandlerOptions);
       } catch (error) {
         caught = error;
       }
 
       expect(isConfigError(caught), JSON.stringify(options)).toBe(true);
+      expect((caught as { path: string }).path).toBe(path);
     }
+  });
+
+  it("rejects a missing gateway", () => {
+    let caught: unknown;
+    try {
+      createNodeHandler(null as unknown as Gateway, { publicUrl });
+    } catch (error) {
+      caught = error;
+    }
+
+    expect(isConfigError(caught)).toBe(true);
+    expect((caught as { path: string }).path).toBe("gateway");
+  });
+
+  it("resolves when the logger throws", async () => {
+    const throwing = () => {
+      throw new Error("logger down");
+    };
+    const logger = { debug: throwing, info: throwing, warn: throwing, error: throwing };
+    const { listener } = setup({ publicUrl, logger });
+    let settled: Promise<void> | undefined;
+    const created = createServer((req, res) => {
+      settled = listener(req, res);
+    });
+
+    server = created;
+    await new Promise<void>((resolve) => created.listen(0, "127.0.0.1", resolve));
+    const socket = connect((created.address() as AddressInfo).port, "127.0.0.1");
+    const continued = new Promise((resolve) => socket.once("data", resolve));
+
+    socket.write(
+      "POST /webhooks/twilio/inbound HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n" +
+        "Expect: 100-continue\r\n\r\n",
+    );
+    await continued;
+    socket.destroy();
+
+    await expect(settled).resolves.toBeUndefined();
   });
 });
 

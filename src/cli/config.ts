@@ -11,6 +11,7 @@ import type { CountryCode } from "libphonenumber-js";
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
 import { ConfigError } from "../errors.js";
+import { isAddressOrSubnet } from "../http/node.js";
 import {
   applicationNameField,
   maxConnectionsField,
@@ -53,22 +54,6 @@ const publicUrl = z
     }
   })
   .transform((value) => value.replace(/\/+$/, ""));
-
-/** Checks whether a value is an IP address or a CIDR subnet such as `10.0.0.0/8`. */
-function isAddressOrSubnet(value: string): boolean {
-  const [address = "", prefix, extra] = value.split("/");
-  const family = isIP(address);
-  if (family === 0 || extra !== undefined) {
-    return false;
-  }
-
-  if (prefix === undefined) {
-    return true;
-  }
-
-  const bits = Number(prefix);
-  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
-}
 
 const trustedProxy = z.string().refine(isAddressOrSubnet, {
   error: (issue) =>

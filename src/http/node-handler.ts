@@ -14,6 +14,7 @@ import { type Logger, silentLogger } from "../logger.js";
 import type { WebhookResponse } from "../provider.js";
 import {
   contentEncodingMessage,
+  isAddressOrSubnet,
   PayloadTooLargeError,
   publicRequestUrl,
   readRequestBody,
@@ -68,18 +69,30 @@ export function createNodeHandler(
   gateway: Gateway,
   options: NodeHandlerOptions = {},
 ): NodeRequestListener {
+  if (typeof (gateway as Partial<Gateway> | null)?.handleWebhook !== "function") {
+    throw new ConfigError("gateway", "must be a Gateway, the first argument of createNodeHandler");
+  }
+
   const resolved = resolveOptions(options);
 
   return async (req, res) => {
     try {
       await handleRequest(gateway, resolved, req, res);
     } catch (error) {
-      handleFailure(resolved.logger, res, error);
+      try {
+        handleFailure(resolved.logger, res, error);
+      } catch {
+        res.destroy();
+      }
     }
   };
 }
 
 function resolveOptions(options: NodeHandlerOptions): ResolvedOptions {
+  if (typeof options !== "object" || options === null) {
+    throw new ConfigError("options", "must be an object, such as { publicUrl }");
+  }
+
   const maxBodyBytes = options.maxBodyBytes ?? 65536;
 
   if (!Number.isSafeInteger(maxBodyBytes) || maxBodyBytes < 1) {
@@ -91,10 +104,51 @@ function resolveOptions(options: NodeHandlerOptions): ResolvedOptions {
 
   return {
     publicUrl: checkPublicUrl(options.publicUrl),
-    trustProxy: options.trustProxy ?? [],
+    trustProxy: checkTrustProxy(options.trustProxy),
     maxBodyBytes,
-    logger: options.logger ?? silentLogger,
+    logger: checkLogger(options.logger),
   };
+}
+
+function checkTrustProxy(trustProxy: readonly string[] | undefined): readonly string[] {
+  if (trustProxy === undefined) {
+    return [];
+  }
+
+  if (!Array.isArray(trustProxy)) {
+    throw new ConfigError("trustProxy", 'must be an array, such as ["10.0.0.0/8"]');
+  }
+
+  trustProxy.forEach((entry: unknown, index) => {
+    if (typeof entry !== "string" || !isAddressOrSubnet(entry)) {
+      throw new ConfigError(
+        `trustProxy[${index}]`,
+        `${JSON.stringify(entry) ?? String(entry)} is not an IP address or a subnet such as 10.0.0.0/8`,
+      );
+    }
+  });
+
+  return [...trustProxy];
+}
+
+function checkLogger(logger: Logger | undefined): Logger {
+  if (logger === undefined) {
+    return silentLogger;
+  }
+
+  const methods = ["debug", "info", "warn", "error"] as const;
+  if (
+    typeof logger !== "object" ||
+    logger === null ||
+    !methods.every((name) => typeof logger[name] === "function")
+  ) {
+    throw new ConfigError(
+      "logger",
+      "must have debug, info, warn and error methods (pino's interface)",
+    );
+  }
+
+  return logger;
 }
 
 /** Checks `publicUrl` and removes trailing slashes, since every request path starts with one. */
@@ -165,6 +219,15 @@ async function handleRequest(
   writeResponse(res, await gateway.handleWebhook(route.provider, request, { kind: route.kind }));
 }
 
+/** Logs with the caller's logger, whose own failure must not make the listener reject. */
+function logSafely(log: () => void): void {
+  try {
+    log();
+  } catch {
+    // The response below still goes out; there is nowhere left to report the failure.
+  }
+}
+
 function handleFailure(logger: Logger, res: ServerResponse, error: unknown): void {
   if (error instanceof PayloadTooLargeError) {
     const answer = jsonAnswer(413, "payload-too-large", error.message);
@@ -175,12 +238,14 @@ function handleFailure(logger: Logger, res: ServerResponse, error: unknown): voi
   }
 
   if (res.req.destroyed && !res.headersSent) {
-    logger.warn({ err: error }, "Client went away before the webhook body was read");
+    logSafely(() =>
+      logger.warn({ err: error }, "Client went away before the webhook body was read"),
+    );
     res.destroy();
     return;
   }
 
-  logger.error({ err: error }, "Webhook request failed");
+  logSafely(() => logger.error({ err: error }, "Webhook request failed"));
   if (res.headersSent) {
     res.destroy();
   } else {

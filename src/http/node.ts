@@ -114,6 +114,22 @@ export interface PublicUrlOptions {
   trustProxy?: readonly string[] | undefined;
 }
 
+/** Checks whether a value is an IP address or a CIDR subnet such as `10.0.0.0/8`. */
+export function isAddressOrSubnet(value: string): boolean {
+  const [address = "", prefix, extra] = value.split("/");
+  const family = isIP(address);
+  if (family === 0 || extra !== undefined) {
+    return false;
+  }
+
+  if (prefix === undefined) {
+    return true;
+  }
+
+  const bits = Number(prefix);
+  return /^\d{1,3}$/.test(prefix) && bits <= (family === 4 ? 32 : 128);
+}
+
 const blockLists = new WeakMap<readonly string[], BlockList>();
 
 /** Builds (once per array) the set of trusted proxy addresses. */
