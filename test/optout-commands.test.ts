@@ -513,6 +513,27 @@ describe("optout export", () => {
     expect(await optedOut("*", otherConfigPath)).toBe(await optedOut("*", configPath));
   });
 
+  it("status with a sender shows what a send reads", async () => {
+    const phone = "+12025550243";
+    await cli("optout", "add", phone, "--scope", "+12025550100", "--config", configPath);
+
+    const other = await cli(
+      ...["optout", "status", phone, "--scope", "+12025550101", "--json"],
+      ...["--config", configPath],
+    );
+    const text = await cli(
+      ...["optout", "status", "+12025550277", "--scope", "+12025550101"],
+      ...["--config", configPath],
+    );
+    const state = JSON.parse(other.stdout);
+
+    // Under the default global scope, a send from any number is refused.
+    expect(state.optedOut).toBe(true);
+    expect(state.scope).toBe("+12025550101");
+    expect(state.sender).toBe("+12025550100");
+    expect(text.stdout).toContain("no consent events are recorded for this scope");
+  });
+
   it("status names a sender still blocked", async () => {
     const phone = "+12025550239";
     const first = "+12025550100";

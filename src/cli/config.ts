@@ -6,7 +6,6 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { isIP } from "node:net";
 import type { CountryCode } from "libphonenumber-js";
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";

@@ -303,19 +303,44 @@ export function stateJson(state: ConsentState): Record<string, unknown> {
  */
 type StatusState = ConsentState & { erased?: boolean; blockedSenders?: ConsentEvent[] };
 
-/** Reads a number's state, together with its pseudonym when a key is configured. */
+/**
+ * Reads the state that decides a send to `phone` in `scope`. Under the global opt-out scope
+ * the send guard also reads `*`, so an opt-out that decides `*` decides a sender's scope
+ * too, and is returned with that scope.
+ */
 async function readStatus(runtime: Runtime, phone: string, scope: string): Promise<StatusState> {
-  const key = runtime.config.privacy.pseudonymKey;
-  const state: StatusState =
-    key === undefined
-      ? await runtime.store.getState(phone, scope)
-      : await readJoinedState(runtime.store, phone, pseudonymOf(key, phone), scope);
+  const state = await readScopeState(runtime, phone, scope);
 
-  if (scope === ALL_SENDERS && !state.optedOut) {
-    state.blockedSenders = await readBlockedSenders(runtime, phone);
+  if (scope === ALL_SENDERS) {
+    if (!state.optedOut) {
+      state.blockedSenders = await readBlockedSenders(runtime, phone);
+    }
+
+    return state;
   }
 
-  return state;
+  if (state.optedOut || runtime.config.optOutScope !== "global") {
+    return state;
+  }
+
+  const overEverySender = await readScopeState(runtime, phone, ALL_SENDERS);
+
+  return overEverySender.optedOut ? { ...overEverySender, scope } : state;
+}
+
+/** Reads a number's state, together with its pseudonym when a key is configured. */
+async function readScopeState(
+  runtime: Runtime,
+  phone: string,
+  scope: string,
+): Promise<StatusState> {
+  const key = runtime.config.privacy.pseudonymKey;
+
+  if (key === undefined) {
+    return runtime.store.getState(phone, scope);
+  }
+
+  return readJoinedState(runtime.store, phone, pseudonymOf(key, phone), scope);
 }
 
 /**
@@ -367,7 +392,9 @@ function describeState(state: StatusState): string {
   const last = state.lastEvent;
 
   if (last === undefined) {
-    return `${head}; no consent events are recorded.`;
+    const which = state.scope === ALL_SENDERS ? "" : " for this scope";
+
+    return `${head}; no consent events are recorded${which}.`;
   }
 
   return `${head} since ${last.occurredAt.toISOString()}: ${describeEvent(last)}.`;
