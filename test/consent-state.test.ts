@@ -287,8 +287,8 @@ describe("isCanonicalIdentity", () => {
     ["SID with 31 hex digits", "MG0123456789abcdef0123456789abcde", "is no phone number"],
     ["empty string", "", "is no phone number"],
     ["all senders", "*", "is no phone number"],
-    ["NUL in a channel address", "whatsapp:+1202555\u00000152", "control characters"],
-    ["escape in a channel address", "whatsapp:+1202555\u001b0152", "control characters"],
+    ["NUL in a channel address", "whatsapp:+1202555\u00000152", "control character U+0000"],
+    ["escape in a channel address", "whatsapp:+1202555\u001b0152", "control character U+001B"],
   ];
 
   for (const [name, value, reason] of rejected) {

@@ -68,8 +68,11 @@ export function findIdentityProblem(value: string): string | undefined {
     return "contains invisible characters, or digits or plus signs outside ASCII";
   }
 
-  if (/\p{Cc}/u.test(value)) {
-    return "contains control characters, such as U+0000";
+  const control = /\p{Cc}/u.exec(value)?.[0];
+  if (control !== undefined) {
+    const code = control.charCodeAt(0).toString(16).toUpperCase().padStart(4, "0");
+
+    return `contains the control character U+${code}`;
   }
 
   if (value.startsWith("+")) {
