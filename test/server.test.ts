@@ -655,6 +655,28 @@ describe("createRuntime development mode", () => {
     expect(Number.isNaN(Date.parse(record.sentAt))).toBe(false);
   });
 
+  it("warns of a new store beside old dev files", async () => {
+    const config = parseConfig({ store: { type: "sqlite", path: "kept.db" } }, {});
+    const firstLogger = recordingLogger();
+    const first = await createRuntime(config, {
+      cwd: directory,
+      logger: firstLogger,
+      createStore: true,
+    });
+    await first.close();
+    expect(firstLogger.entries.filter((entry) => entry.level === "warn")).toEqual([]);
+    for (const suffix of ["", "-wal", "-shm"]) {
+      await rm(join(directory, `kept.db${suffix}`), { force: true });
+    }
+    const logger = recordingLogger();
+
+    runtime = await createRuntime(config, { cwd: directory, logger, createStore: true });
+
+    const warning = logger.entries.find((entry) => entry.level === "warn");
+    expect(warning?.message).toContain("Created a new, empty store");
+    expect(warning?.object.files).toEqual([devFilePath(join(directory, "kept.db"))]);
+  });
+
   it("keeps dev files beside the default path", async () => {
     const config = parseConfig({ store: { type: "memory" } }, {});
     runtime = await createRuntime(config, { cwd: directory });

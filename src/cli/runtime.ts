@@ -16,8 +16,8 @@ import { type Logger, silentLogger } from "../logger.js";
 import type { Provider } from "../provider.js";
 import { openSqliteStore } from "../stores/sqlite.js";
 import type { SmsgateConfig } from "./config.js";
-import { isDevMode, loadOrCreateDevSecrets } from "./dev.js";
-import { createLoopbackProvider } from "./loopback.js";
+import { devFilePath, isDevMode, loadOrCreateDevSecrets } from "./dev.js";
+import { createLoopbackProvider, loopbackFilePath } from "./loopback.js";
 import { addConfiguredProviders } from "./providers.js";
 
 /** Files and account of development mode; absent when a provider is configured. */
@@ -133,6 +133,7 @@ async function openStore(
   }
 
   const path = resolve(cwd, options.path);
+  const existed = existsSync(path);
 
   try {
     const store = openSqliteStore({
@@ -140,6 +141,11 @@ async function openStore(
       create,
       ...(options.busyTimeoutMs === undefined ? {} : { busyTimeoutMs: options.busyTimeoutMs }),
     });
+
+    if (!existed) {
+      warnOfEarlierStore(path, logger);
+    }
+
     return [store, path];
   } catch (error) {
     if (create || existsSync(path)) {
@@ -147,6 +153,24 @@ async function openStore(
     }
 
     throw new StoreNotFoundError(path, { cause: error });
+  }
+}
+
+/**
+ * Warns when a new SQLite store was created beside the development files of an earlier one,
+ * which are created with the store and left when only the store file is deleted. The
+ * opt-outs of that store are gone, unless the file was moved and `store.path` is wrong.
+ */
+function warnOfEarlierStore(path: string, logger: Logger): void {
+  const leftovers = [devFilePath(path), loopbackFilePath(path)].filter((file) => existsSync(file));
+
+  if (leftovers.length > 0) {
+    logger.warn(
+      { storePath: path, files: leftovers },
+      `Created a new, empty store at ${path}, but files of an earlier store are beside it. ` +
+        "If that store was deleted or moved, its opt-outs are not in the new one: restore it " +
+        "or correct store.path",
+    );
   }
 }
 
