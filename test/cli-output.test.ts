@@ -104,7 +104,7 @@ describe("send timeout from the configuration", () => {
       config.providers.twilio.timeoutMs = 300;
       await writeFile(configPath, JSON.stringify(config));
 
-      // The default limit of 15 s would wait for the answer, which comes after 5 s.
+      // The default limit of 15 s would wait for the response, which comes after 5 s.
       const result = await runCli(
         ["send", "--to", "+12025550143", "--body", "hi", "--config", configPath],
         { cwd: dir },

@@ -117,7 +117,7 @@ describe("smsgate optout", () => {
 
     expect(own).toMatchObject({ optedOut: true, scope: SENDER, sender: SENDER });
     // Under the default global scope the opt-out of one sender refuses sends from every
-    // sender while it is the number's newest event, and the status says so.
+    // sender while it is the number's newest event, and the status shows it.
     expect(foreign).toMatchObject({ optedOut: true, scope: other, sender: SENDER });
     expect(any).toMatchObject({ optedOut: true, scope: "*" });
   });

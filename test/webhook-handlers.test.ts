@@ -46,7 +46,7 @@ async function listen(listener: ReturnType<typeof createNodeHandler>): Promise<n
   return (created.address() as AddressInfo).port;
 }
 
-/** A signed Twilio STOP for `path` (with its query) under `base`. */
+/** Builds a signed Twilio STOP for `path` (with its query) under `base`. */
 function signedStop(base: string, path: string, from: string) {
   const { params, body } = buildTwilioInbound({ from, to: ownNumber, body: "STOP", accountSid });
   const signature = signTwilioRequest({ authToken, url: `${base}${path}`, params });

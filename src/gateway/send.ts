@@ -274,8 +274,9 @@ function senderScopes(provider: Provider, message: OutboundMessage): string[] {
 }
 
 /**
- * Under the sender scope each identity the provider blocks under is read; with no known
- * sender the check falls back to `*`, so an unknown sender never lets a message through.
+ * Lists the scopes that the guard reads for a send. Under the sender scope these are the
+ * identities the provider blocks under. With no known sender the check falls back to `*`,
+ * so an unknown sender never lets a message through.
  *
  * Under the global scope `*` is read, where the newest event from any sender decides, and
  * so is each sender identity. An opt-in to another sender can be the newest event, but it

@@ -95,7 +95,7 @@ export function unsupportedContentEncoding(req: IncomingMessage): string | undef
     : encoding.slice(0, 100);
 }
 
-/** The message of a 415 for a Content-Encoding that {@link unsupportedContentEncoding} found. */
+/** Builds the message of a 415 for a Content-Encoding that {@link unsupportedContentEncoding} found. */
 export function contentEncodingMessage(encoding: string): string {
   return (
     `Content-Encoding ${JSON.stringify(encoding)} is not supported; ` +
