@@ -534,6 +534,18 @@ describe("optout export", () => {
     expect(text.stdout).toContain("no consent events are recorded for this scope");
   });
 
+  it("scope takes the digits send --from takes", async () => {
+    const phone = "+12025550245";
+    await cli("optout", "add", phone, "--scope", "12025550100", "--config", configPath);
+
+    const result = await cli(
+      ...["optout", "status", phone, "--scope", "+12025550100", "--json"],
+      ...["--config", configPath],
+    );
+
+    expect(JSON.parse(result.stdout)).toMatchObject({ optedOut: true, sender: "+12025550100" });
+  });
+
   it("status names a sender still blocked", async () => {
     const phone = "+12025550239";
     const first = "+12025550100";

@@ -4,6 +4,7 @@ import {
   type CountryCode,
   normalizeRecipient,
   parseSenderIdentity,
+  parseTypedSender,
   type SenderOptions,
 } from "../src/phone/index.js";
 
@@ -120,6 +121,24 @@ describe("parseSenderIdentity", () => {
     parseSenderIdentity("+12025550143");
     const options = { defaultRegion: "ZZ" as CountryCode };
     expect(() => parseSenderIdentity("+12025550143", options)).toThrow(ConfigError);
+  });
+});
+
+describe("parseTypedSender", () => {
+  it("reads bare international digits", () => {
+    expect(parseTypedSender("12025550100").value).toBe("+12025550100");
+    expect(parseTypedSender("447400123456").value).toBe("+447400123456");
+  });
+
+  it("reads other forms as parseSenderIdentity", () => {
+    expect(parseTypedSender("+1 202 555 0100").value).toBe("+12025550100");
+    expect(parseTypedSender("ACME").value).toBe("ACME");
+    expect(parseTypedSender("(202) 555-0100", { defaultRegion: "US" }).value).toBe("+12025550100");
+  });
+
+  it("rejects what is no sender", () => {
+    expect(() => parseTypedSender("1234567890123456")).toThrow(InvalidPhoneNumberError);
+    expect(() => parseTypedSender("(202) 555-0100")).toThrow(InvalidPhoneNumberError);
   });
 });
 

@@ -1,7 +1,7 @@
 /** The scope argument of the `optout` subcommands. */
 
 import { ALL_SENDERS } from "../consent/types.js";
-import { type CountryCode, parseSenderIdentity } from "../phone/index.js";
+import { type CountryCode, parseTypedSender } from "../phone/index.js";
 
 /** Normalises a scope: `*` stays, a number becomes E.164, other senders stay as given. */
 export function normalizeScope(scope: string | undefined, region: CountryCode | undefined): string {
@@ -9,5 +9,5 @@ export function normalizeScope(scope: string | undefined, region: CountryCode | 
     return ALL_SENDERS;
   }
 
-  return parseSenderIdentity(scope, { defaultRegion: region }).value;
+  return parseTypedSender(scope, { defaultRegion: region }).value;
 }

@@ -6,7 +6,7 @@ import {
   isProviderError,
   RecipientOptedOutError,
 } from "../errors.js";
-import { normalizeRecipient, parseSenderIdentity } from "../phone/index.js";
+import { normalizeRecipient, parseTypedSender } from "../phone/index.js";
 import type { OutboundMessage, Provider, SendResult } from "../provider.js";
 import { isBlocked } from "./guard.js";
 import type { ResolvedGatewayOptions } from "./options.js";
@@ -238,17 +238,7 @@ function pickProvider(options: ResolvedGatewayOptions, name: string | undefined)
  * it is not a valid number in the default region.
  */
 function normalizeSender(options: ResolvedGatewayOptions, from: string, to: string): string {
-  const senderOptions = { defaultRegion: options.defaultRegion, counterpart: to };
-
-  try {
-    return parseSenderIdentity(from, senderOptions).value;
-  } catch (error) {
-    if (!/^\d{9,15}$/.test(from.trim())) {
-      throw error;
-    }
-
-    return parseSenderIdentity(from.trim(), { ...senderOptions, internationalDigits: true }).value;
-  }
+  return parseTypedSender(from, { defaultRegion: options.defaultRegion, counterpart: to }).value;
 }
 
 function statusCallbackUrl(

@@ -14,6 +14,7 @@ export {
 export {
   normalizeRecipient,
   parseSenderIdentity,
+  parseTypedSender,
   type Recipient,
   type SenderOptions,
 } from "./sender.js";

@@ -118,6 +118,26 @@ export function parseSenderIdentity(input: string, options: SenderOptions = {}):
 }
 
 /**
+ * Reads a sender that a caller typed, as {@link parseSenderIdentity} does. A string of 9 to
+ * 15 digits that matches no other form is read as an international number without `+`, as
+ * Vonage writes numbers. Send requests and opt-out scopes read senders this way, so that
+ * `12025550100` names the same sender in both.
+ *
+ * @throws InvalidPhoneNumberError when the value matches none of these forms.
+ */
+export function parseTypedSender(input: string, options: SenderOptions = {}): SenderIdentity {
+  try {
+    return parseSenderIdentity(input, options);
+  } catch (error) {
+    if (!/^\d{9,15}$/.test(input.trim())) {
+      throw error;
+    }
+
+    return parseSenderIdentity(input.trim(), { ...options, internationalDigits: true });
+  }
+}
+
+/**
  * Normalises the recipient of a send: a phone number in any form
  * {@link normalizePhoneNumber} accepts, or a short code.
  *
