@@ -111,6 +111,16 @@ describe("optout import", () => {
     expect((await status("+12025550238")).optedOut).toBe(false);
   });
 
+  it("file without valid rows is no duplicate", async () => {
+    const file = await csvFile("phone,action\n+12025550246,maybe\n");
+
+    const first = await cli("optout", "import", file, "--json", "--config", configPath);
+    const second = await cli("optout", "import", file, "--json", "--config", configPath);
+
+    expect(first.code).toBe(5);
+    expect(JSON.parse(second.stdout)).toMatchObject({ imported: 0, skipped: 1, duplicate: false });
+  });
+
   it("skips an opt-in without scope", async () => {
     const phone = "+12025550242";
     await cli("optout", "add", phone, "--scope", "+12025550101", "--config", configPath);

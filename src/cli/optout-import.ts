@@ -139,13 +139,18 @@ export async function runImport(
   }
 
   const events = parsed.rows.map((row) => importEvent(row, parsed.hash));
-  const result = await runtime.store.commitWebhook({
-    id: `import:${parsed.hash}`,
-    provider: "import",
-    events,
-    outbox: [],
-    receivedAt: new Date(),
-  });
+  // A file without valid rows leaves no receipt, so that its next import, once corrected or
+  // not, is not reported as one that was imported before.
+  const result =
+    events.length === 0
+      ? { duplicate: false }
+      : await runtime.store.commitWebhook({
+          id: `import:${parsed.hash}`,
+          provider: "import",
+          events,
+          outbox: [],
+          receivedAt: new Date(),
+        });
 
   const imported = result.duplicate ? 0 : events.length;
   printReport(io, { file, imported, duplicate: result.duplicate, parsed, json });
