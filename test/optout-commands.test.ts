@@ -111,6 +111,18 @@ describe("optout import", () => {
     expect((await status("+12025550238")).optedOut).toBe(false);
   });
 
+  it("rejected file reports JSON too", async () => {
+    const file = await csvFile("name\nAnn\n");
+
+    const result = await cli("optout", "import", file, "--json", "--config", configPath);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(2);
+    expect(report).toMatchObject({ imported: 0, skipped: 0, duplicate: false });
+    expect(report.error).toContain("no phone column");
+    expect(result.stderr).toContain("no phone column");
+  });
+
   it("file without valid rows is no duplicate", async () => {
     const file = await csvFile("phone,action\n+12025550246,maybe\n");
 
@@ -330,7 +342,7 @@ describe("optout import", () => {
     );
 
     expect(result.code).toBe(2);
-    expect(result.stdout).toBe("");
+    expect(JSON.parse(result.stdout)).toMatchObject({ imported: 0 });
     expect(result.stderr).toContain("invalid CSV on line 11");
     expect(result.stderr).toContain("not closed by the end of the file");
     expect(result.stderr).toContain("Nothing was imported");

@@ -103,8 +103,7 @@ export async function runImport(
   const problem = await fileProblem(file);
 
   if (problem !== undefined) {
-    writeError(io, `import file ${file} ${problem}`);
-    return ExitCode.usage;
+    return rejectFile(io, json, `import file ${file} ${problem}`);
   }
 
   let parsed: ParsedFile;
@@ -112,8 +111,7 @@ export async function runImport(
     parsed = await parseImportFile(file, runtime.config.defaultRegion as CountryCode | undefined);
   } catch (error) {
     if (error instanceof ImportFileError) {
-      writeError(io, error.message);
-      return ExitCode.usage;
+      return rejectFile(io, json, error.message);
     }
 
     throw error;
@@ -126,8 +124,7 @@ export async function runImport(
     const problem = findErasedRowProblem(erased, key);
 
     if (problem !== undefined) {
-      writeError(io, problem);
-      return ExitCode.usage;
+      return rejectFile(io, json, problem);
     }
 
     // The store keeps the key's check value before it contains erased numbers, so that a later
@@ -616,6 +613,22 @@ function printLines(io: CliIo, reported: readonly ImportError[], total: number):
   if (total > shown.length) {
     writeLine(io.stdout, `  and ${total - shown.length} more (--json lists up to 100)`);
   }
+}
+
+/**
+ * Reports a file that was rejected whole, with nothing imported, and returns exit code 2.
+ * With `--json`, stdout also gets the report, with the reason under `error`.
+ */
+function rejectFile(io: CliIo, json: boolean, message: string): number {
+  writeError(io, message);
+
+  if (json) {
+    const report = { imported: 0, skipped: 0, duplicate: false, errors: [], warnings: [] };
+
+    writeJson(io.stdout, { ...report, error: message });
+  }
+
+  return ExitCode.usage;
 }
 
 /** Writes a count with its noun, in the plural unless the count is 1. */
