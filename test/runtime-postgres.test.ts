@@ -1,4 +1,7 @@
 import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseConfig } from "../src/cli/config.js";
@@ -9,6 +12,10 @@ const url = process.env.SMSGATE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.
 const schema = `smsgate_runtime_${randomBytes(4).toString("hex")}`;
 const emptySchema = `${schema}_empty`;
 const missingSchema = `${schema}_missing`;
+
+// With no provider configured the runtime runs in development mode, which writes its
+// account file beside the default SQLite path, so each runtime gets a directory of its own.
+const cwd = mkdtempSync(join(tmpdir(), "smsgate-runtime-postgres-"));
 
 async function withAdmin<T>(use: (admin: pg.Client) => Promise<T>): Promise<T> {
   const admin = new pg.Client({ connectionString: url });
@@ -30,6 +37,7 @@ async function schemaExists(name: string): Promise<boolean> {
 }
 
 afterAll(async () => {
+  rmSync(cwd, { recursive: true, force: true });
   await withAdmin(async (admin) => {
     for (const name of [schema, emptySchema, missingSchema]) {
       await admin.query(`DROP SCHEMA IF EXISTS "${name}" CASCADE`);
@@ -40,7 +48,7 @@ afterAll(async () => {
 describe("postgres store in the configuration", () => {
   it("opens the configured schema", async () => {
     const config = parseConfig({ store: { type: "postgres", url, schema } }, {});
-    const runtime = await createRuntime(config);
+    const runtime = await createRuntime(config, { cwd });
 
     try {
       await runtime.store.record({
@@ -62,7 +70,7 @@ describe("postgres store in the configuration", () => {
   it("missing schema is not created", async () => {
     const config = parseConfig({ store: { type: "postgres", url, schema: missingSchema } }, {});
 
-    const error = await createRuntime(config, { createStore: false }).then(
+    const error = await createRuntime(config, { cwd, createStore: false }).then(
       () => undefined,
       (rejection: unknown) => rejection,
     );
@@ -77,7 +85,7 @@ describe("postgres store in the configuration", () => {
     await withAdmin((admin) => admin.query(`CREATE SCHEMA "${emptySchema}"`));
     const config = parseConfig({ store: { type: "postgres", url, schema: emptySchema } }, {});
 
-    const error = await createRuntime(config, { createStore: false }).then(
+    const error = await createRuntime(config, { cwd, createStore: false }).then(
       () => undefined,
       (rejection: unknown) => rejection,
     );
@@ -91,9 +99,9 @@ describe("postgres store in the configuration", () => {
 
   it("existing store opens without creating", async () => {
     const config = parseConfig({ store: { type: "postgres", url, schema } }, {});
-    await (await createRuntime(config)).close();
+    await (await createRuntime(config, { cwd })).close();
 
-    const runtime = await createRuntime(config, { createStore: false });
+    const runtime = await createRuntime(config, { cwd, createStore: false });
 
     expect(await runtime.store.isOptedOut("+12025550199")).toBe(false);
     await runtime.close();
