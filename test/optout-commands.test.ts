@@ -653,8 +653,17 @@ describe("optout export", () => {
 });
 
 describe("optout on the memory store", () => {
+  // A provider keeps the CLI out of development mode, which would write its account file
+  // beside the default SQLite path in the working directory.
+  const memoryConfig = () => ({
+    store: { type: "memory" },
+    providers: {
+      twilio: { accountSid: api.accountSid, authToken: api.authToken, apiBaseUrl: api.url },
+    },
+  });
+
   it("write commands exit 2", async () => {
-    const memory = await writeConfig(join(dir, "memory"), { store: { type: "memory" } });
+    const memory = await writeConfig(join(dir, "memory"), memoryConfig());
     const file = await csvFile("phone\n+12025550143\n");
     const calls = [
       ["add", "+12025550143"],
@@ -673,7 +682,7 @@ describe("optout on the memory store", () => {
   });
 
   it("status still reads the store", async () => {
-    const memory = await writeConfig(join(dir, "memory-read"), { store: { type: "memory" } });
+    const memory = await writeConfig(join(dir, "memory-read"), memoryConfig());
 
     const result = await cli("optout", "status", "+12025550143", "--config", memory);
 
