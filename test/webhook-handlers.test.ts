@@ -130,6 +130,37 @@ describe("createNodeHandler", () => {
     expect(await store.isOptedOut("+12025550143")).toBe(true);
   });
 
+  it("trusts forwarded headers of a listed proxy", async () => {
+    // A tunnel ends TLS and forwards plain HTTP, and Twilio signed the public https URL.
+    const path = "/webhooks/twilio/inbound";
+    const signed = signedStop("https://sms.example.com", path, "+12025550147");
+    const forwarded = {
+      ...signed.headers,
+      host: "sms.example.com",
+      "x-forwarded-proto": "https",
+    };
+    const trusting = setup({ trustProxy: ["127.0.0.1"] });
+    const untrusting = setup({ trustProxy: ["10.0.0.1"] });
+
+    const accepted = await send(await listen(trusting.listener), {
+      path,
+      body: signed.body,
+      headers: forwarded,
+    });
+    server?.closeAllConnections();
+    server?.close();
+    const rejected = await send(await listen(untrusting.listener), {
+      path,
+      body: signed.body,
+      headers: forwarded,
+    });
+
+    expect(accepted.status).toBe(200);
+    expect(await trusting.store.isOptedOut("+12025550147")).toBe(true);
+    expect(rejected.status).toBe(403);
+    expect(await untrusting.store.isOptedOut("+12025550147")).toBe(false);
+  });
+
   it("rejects a wrong signature with 403", async () => {
     const { store, listener } = setup();
     const port = await listen(listener);

@@ -604,14 +604,14 @@ function printReport(io: CliIo, report: Report): void {
 
 /** Prints the first 10 reported lines, and how many of `total` it left out. */
 function printLines(io: CliIo, reported: readonly ImportError[], total: number): void {
-  const shown = reported.slice(0, printedErrors);
+  const printed = reported.slice(0, printedErrors);
 
-  for (const entry of shown) {
+  for (const entry of printed) {
     writeLine(io.stdout, `  line ${entry.line}: ${entry.message}`);
   }
 
-  if (total > shown.length) {
-    writeLine(io.stdout, `  and ${total - shown.length} more (--json lists up to 100)`);
+  if (total > printed.length) {
+    writeLine(io.stdout, `  and ${total - printed.length} more (--json lists up to 100)`);
   }
 }
 

@@ -392,9 +392,9 @@ function describeState(state: StatusState): string {
   const last = state.lastEvent;
 
   if (last === undefined) {
-    const which = state.scope === ALL_SENDERS ? "" : " for this scope";
+    const scopeNote = state.scope === ALL_SENDERS ? "" : " for this scope";
 
-    return `${head}; no consent events are recorded${which}.`;
+    return `${head}; no consent events are recorded${scopeNote}.`;
   }
 
   return `${head} since ${last.occurredAt.toISOString()}: ${describeEvent(last)}.`;

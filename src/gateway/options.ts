@@ -3,7 +3,7 @@ import { z } from "zod";
 import { minPseudonymKeyLength } from "../consent/erasure.js";
 import type { OptOutStore } from "../consent/types.js";
 import { ConfigError } from "../errors.js";
-import { type Logger, silentLogger } from "../logger.js";
+import { isLogger, type Logger, silentLogger } from "../logger.js";
 import type { Provider } from "../provider.js";
 import type { GatewayOptions, OptOutScope } from "./types.js";
 
@@ -53,15 +53,9 @@ const storeSchema = z.custom<OptOutStore>(
   { message: `must implement the OptOutStore contract (${storeMethods.join(", ")})` },
 );
 
-const loggerSchema = z.custom<Logger>(
-  (value) =>
-    typeof value === "object" &&
-    value !== null &&
-    ["debug", "info", "warn", "error"].every(
-      (level) => typeof (value as Record<string, unknown>)[level] === "function",
-    ),
-  { message: "must have debug, info, warn and error methods (pino's interface)" },
-);
+const loggerSchema = z.custom<Logger>(isLogger, {
+  message: "must have debug, info, warn and error methods (pino's interface)",
+});
 
 const publicUrlSchema = z
   .string()

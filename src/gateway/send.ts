@@ -269,8 +269,8 @@ function senderScopes(provider: Provider, message: OutboundMessage): string[] {
  * so an unknown sender never lets a message through.
  *
  * Under the global scope `*` is read, where the newest event from any sender decides, and
- * so is each sender identity. An opt-in to another sender can be the newest event, but it
- * does not lift an opt-out of this sender or of `*` that is newer than this sender's own
+ * so is each sender identity. An opt-in to another sender can be the newest event. It does
+ * not lift an opt-out of this sender or of `*` that is newer than this sender's own
  * opt-ins, so the global scope blocks at least what the sender scope blocks.
  */
 function consentScopes(

@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { ConfigError } from "../errors.js";
 import type { Gateway } from "../gateway/gateway.js";
 import { jsonAnswer } from "../gateway/webhook.js";
-import { type Logger, silentLogger } from "../logger.js";
+import { isLogger, type Logger, silentLogger } from "../logger.js";
 import type { WebhookResponse } from "../provider.js";
 import {
   contentEncodingMessage,
@@ -136,12 +136,7 @@ function checkLogger(logger: Logger | undefined): Logger {
     return silentLogger;
   }
 
-  const methods = ["debug", "info", "warn", "error"] as const;
-  if (
-    typeof logger !== "object" ||
-    logger === null ||
-    !methods.every((name) => typeof logger[name] === "function")
-  ) {
+  if (!isLogger(logger)) {
     throw new ConfigError(
       "logger",
       "must have debug, info, warn and error methods (pino's interface)",

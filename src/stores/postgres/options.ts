@@ -3,7 +3,7 @@
 import pg, { type ClientConfig, type Pool } from "pg";
 import { z } from "zod";
 import { ConfigError } from "../../errors.js";
-import { type Logger, silentLogger } from "../../logger.js";
+import { isLogger, type Logger, silentLogger } from "../../logger.js";
 import {
   applicationNameField,
   maxConnectionsField,
@@ -27,15 +27,6 @@ function isPool(value: unknown): value is Pool {
 
   const candidate = value as Record<string, unknown>;
   return ["connect", "query", "on", "end"].every((key) => typeof candidate[key] === "function");
-}
-
-function isLogger(value: unknown): value is Logger {
-  if (typeof value !== "object" || value === null) {
-    return false;
-  }
-
-  const candidate = value as Record<string, unknown>;
-  return ["debug", "info", "warn", "error"].every((key) => typeof candidate[key] === "function");
 }
 
 /**
