@@ -202,7 +202,8 @@ describe("createNodeHandler", () => {
   });
 
   it("answers 413 and closes for a large body", async () => {
-    const { store, listener } = setup({ publicUrl, maxBodyBytes: 100 });
+    const logger = recordingLogger();
+    const { store, listener } = setup({ publicUrl, maxBodyBytes: 100, logger });
     const port = await listen(listener);
     const path = "/webhooks/twilio/inbound";
     const signed = signedStop(publicUrl, path, "+12025550145");
@@ -213,6 +214,7 @@ describe("createNodeHandler", () => {
     expect(answer.headers.connection).toBe("close");
     expect(JSON.parse(answer.body)).toMatchObject({ error: "payload-too-large" });
     expect(await store.isOptedOut("+12025550145")).toBe(false);
+    expect(logger.lines).toEqual([{ level: "warn", message: "Webhook rejected: body too large" }]);
   });
 
   it("answers 415 for a compressed body", async () => {

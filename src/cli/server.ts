@@ -273,9 +273,9 @@ async function handleWebhook(
 }
 
 /**
- * The request of a log line, under the key `req` as pino-http writes it. pino serializes one
- * nested object in less than half the time of the same fields at the top level, which
- * matters on a line written for every request.
+ * The request of a log line, under the key `req` as pino-http writes it. pino 10 escapes
+ * each top-level string field in JavaScript but writes a nested object with one
+ * `JSON.stringify`, which is cheaper on a line written for every request.
  */
 interface RequestLogFields {
   id: string;

@@ -179,7 +179,7 @@ async function handleRequest(
   if (req.method !== "POST" && req.method !== "GET") {
     const answer = jsonAnswer(405, "method-not-allowed", `${req.method} is not allowed here`);
 
-    writeResponse(res, { ...answer, headers: { ...answer.headers, allow: "GET, POST" } });
+    writeResponse(res, withHeaders(answer, { allow: "GET, POST" }));
     return;
   }
 
@@ -192,7 +192,7 @@ async function handleRequest(
     );
 
     // The body is never read, so the connection cannot carry another request.
-    writeResponse(res, { ...answer, headers: { ...answer.headers, connection: "close" } });
+    writeResponse(res, withHeaders(answer, { connection: "close" }));
     return;
   }
 
@@ -204,6 +204,7 @@ async function handleRequest(
     request = toWebhookRequest(req, body, url);
   } catch (error) {
     // Fetch `Headers` rejects a few values that the HTTP parser lets through.
+    logSafely(() => options.logger.warn({ err: error }, "Webhook rejected: invalid header"));
     writeResponse(
       res,
       jsonAnswer(400, "invalid-request", `Invalid request header: ${String(error)}`),
@@ -227,8 +228,9 @@ function handleFailure(logger: Logger, res: ServerResponse, error: unknown): voi
   if (error instanceof PayloadTooLargeError) {
     const answer = jsonAnswer(413, "payload-too-large", error.message);
 
+    logSafely(() => logger.warn({ maxBytes: error.maxBytes }, "Webhook rejected: body too large"));
     // The rest of the body is never read, so the connection cannot carry another request.
-    writeResponse(res, { ...answer, headers: { ...answer.headers, connection: "close" } });
+    writeResponse(res, withHeaders(answer, { connection: "close" }));
     return;
   }
 
@@ -246,6 +248,10 @@ function handleFailure(logger: Logger, res: ServerResponse, error: unknown): voi
   } else {
     writeResponse(res, jsonAnswer(500, "internal-error", "Internal error"));
   }
+}
+
+function withHeaders(response: WebhookResponse, headers: Record<string, string>): WebhookResponse {
+  return { ...response, headers: { ...response.headers, ...headers } };
 }
 
 function writeResponse(res: ServerResponse, response: WebhookResponse): void {
