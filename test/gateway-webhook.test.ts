@@ -227,6 +227,65 @@ describe("Gateway.handleWebhook answers", () => {
     expect(seen.optOut).toHaveLength(0);
   });
 
+  it("answers 500 for an invalid logger", async () => {
+    const { gateway, seen } = setup();
+    const options = { kind: "inbound", logger: { info: () => {} } };
+
+    const answer = await gateway.handleWebhook("fake", inbound("M1", "STOP"), options as never);
+
+    expect(answer.status).toBe(500);
+    expect(answer.body).toContain("options.logger");
+    expect(seen.optOut).toHaveLength(0);
+  });
+
+  it("logs with the logger of the call", async () => {
+    const gatewayLines: string[] = [];
+    const callLines: Array<{ level: string; message: string | undefined }> = [];
+    const record = (level: string) => (_: Record<string, unknown>, message?: string) => {
+      callLines.push({ level, message });
+    };
+    const logger = {
+      debug: record("debug"),
+      info: record("info"),
+      warn: record("warn"),
+      error: record("error"),
+    };
+    const { gateway } = setup({
+      logger: { ...silentLogger, warn: (_, message) => gatewayLines.push(String(message)) },
+    });
+
+    const rejected = await gateway.handleWebhook("fake", request("{not json"), {
+      kind: "inbound",
+      logger,
+    });
+
+    expect(rejected.status).toBe(400);
+    expect(callLines).toEqual([{ level: "warn", message: "webhook rejected: malformed" }]);
+    expect(gatewayLines).toEqual([]);
+  });
+
+  it("logs a redelivery by message ids", async () => {
+    const lines: Array<{ fields: Record<string, unknown>; message: string | undefined }> = [];
+    const { gateway, seen } = setup({
+      logger: { ...silentLogger, info: (fields, message) => lines.push({ fields, message }) },
+    });
+
+    await gateway.handleWebhook("fake", inbound("R1", "STOP"), { kind: "inbound" });
+    expect(lines).toEqual([]);
+
+    const again = await gateway.handleWebhook("fake", inbound("R1", "STOP"), { kind: "inbound" });
+
+    expect(again.status).toBe(200);
+    expect(seen.optOut).toHaveLength(1);
+    expect(lines).toEqual([
+      {
+        fields: { provider: "fake", kind: "inbound", messageIds: ["R1"] },
+        message: "webhook already recorded: nothing changed",
+      },
+    ]);
+    expect(JSON.stringify(lines)).not.toContain(person.slice(2));
+  });
+
   it("answers 404 for an unknown provider", async () => {
     const { gateway } = setup();
 

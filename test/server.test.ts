@@ -487,6 +487,34 @@ describe("server logging", () => {
     expect(typeof line?.object.responseTime).toBe("number");
   });
 
+  it("adds the request id to gateway lines", async () => {
+    const logger = recordingLogger();
+    const { server, authToken } = await startDev({}, logger);
+    const url = `${server.url}/webhooks/twilio/inbound`;
+    const signed = signedInbound(url, "wrong-token", { from: "+14155550103", body: "STOP" });
+
+    const response = await send(server.port, {
+      method: "POST",
+      path: "/webhooks/twilio/inbound",
+      ...signed,
+      headers: { ...signed.headers, "x-request-id": "req-rejected" },
+    });
+    const retried = signedInbound(url, authToken, { from: "+14155550103", body: "STOP" });
+    const headers = { ...retried.headers, "x-request-id": "req-first" };
+    const request = { method: "POST", path: "/webhooks/twilio/inbound", ...retried, headers };
+
+    await send(server.port, request);
+    await send(server.port, { ...request, headers: { ...headers, "x-request-id": "req-again" } });
+
+    expect(response.status).toBe(403);
+    const rejection = logger.entries.find((entry) => entry.message?.includes("signature check"));
+    expect(rejection?.object.req).toEqual({ id: "req-rejected" });
+    expect(rejection?.object.provider).toBe("twilio");
+    const duplicate = logger.entries.find((entry) => entry.message?.includes("already recorded"));
+    expect(duplicate?.level).toBe("info");
+    expect(duplicate?.object.req).toEqual({ id: "req-again" });
+  });
+
   it("logs a request the client left", async () => {
     const logger = recordingLogger();
     const { server } = await startDev({}, logger);

@@ -126,6 +126,20 @@ async function createFileAtomically(path: string, text: string): Promise<boolean
 }
 
 /**
+ * Reads the development secrets of a store, or generates secrets that are kept in memory
+ * when the file does not exist. Commands other than `serve` use it, because they sign nothing
+ * that a server checks later, so that they leave no secrets file in the working directory.
+ *
+ * @throws {ConfigError} when an existing file is not valid.
+ */
+export async function readOrGenerateDevSecrets(storePath: string): Promise<LoadedDevSecrets> {
+  const path = devFilePath(storePath);
+  const existing = await readDevSecrets(storePath);
+
+  return { secrets: existing ?? generateDevSecrets(), path, created: false };
+}
+
+/**
  * Reads the development secrets of a store, generating and writing them (mode 0600) on
  * first use. Two processes starting at once end up with the same secrets, because only
  * one of them can create the file and the other reads it.

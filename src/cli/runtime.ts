@@ -16,13 +16,16 @@ import { type Logger, silentLogger } from "../logger.js";
 import type { Provider } from "../provider.js";
 import { openSqliteStore } from "../stores/sqlite.js";
 import type { SmsgateConfig } from "./config.js";
-import { devFilePath, isDevMode, loadOrCreateDevSecrets } from "./dev.js";
+import { devFilePath, isDevMode, loadOrCreateDevSecrets, readOrGenerateDevSecrets } from "./dev.js";
 import { createLoopbackProvider, loopbackFilePath } from "./loopback.js";
 import { addConfiguredProviders } from "./providers.js";
 
 /** Files and account of development mode; absent when a provider is configured. */
 export interface DevInfo {
-  /** The development secrets file (`<store path>.dev.json`). */
+  /**
+   * The development secrets file (`<store path>.dev.json`). A runtime that does not create
+   * its store writes no such file: without one, it holds secrets of its own in memory.
+   */
   secretsPath: string;
   /** True when this start generated the secrets file. */
   secretsCreated: boolean;
@@ -190,13 +193,19 @@ function underStore(error: unknown): unknown {
   return new ConfigError(path, detail, { cause: error });
 }
 
-/** Sets up the loopback provider and its secrets for development mode. */
+/**
+ * Sets up the loopback provider and its secrets for development mode. The secrets file is
+ * written only by a runtime that creates its store, which `serve` is.
+ */
 async function setUpDevMode(
   storePath: string | undefined,
   cwd: string,
+  createStore: boolean,
 ): Promise<{ provider: Provider; dev: DevInfo }> {
   const base = storePath ?? resolve(cwd, defaultStoreFile);
-  const loaded = await loadOrCreateDevSecrets(base);
+  const loaded = createStore
+    ? await loadOrCreateDevSecrets(base)
+    : await readOrGenerateDevSecrets(base);
   const provider = createLoopbackProvider({ storePath: base, secrets: loaded.secrets });
 
   const dev: DevInfo = {
@@ -239,7 +248,8 @@ export async function createRuntime(
 ): Promise<Runtime> {
   const cwd = options.cwd ?? process.cwd();
   const logger = options.logger ?? silentLogger;
-  const [store, storePath] = await openStore(config, cwd, logger, options.createStore ?? true);
+  const createStore = options.createStore ?? true;
+  const [store, storePath] = await openStore(config, cwd, logger, createStore);
   const providers: Provider[] = [];
 
   try {
@@ -251,7 +261,7 @@ export async function createRuntime(
 
     let dev: DevInfo | undefined;
     if (isDevMode(config)) {
-      const devMode = await setUpDevMode(storePath, cwd);
+      const devMode = await setUpDevMode(storePath, cwd, createStore);
       providers.push(devMode.provider);
       dev = devMode.dev;
     } else {

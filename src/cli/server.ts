@@ -239,6 +239,7 @@ async function handleWebhook(
   req: IncomingMessage,
   res: ServerResponse,
   route: Extract<Route, { provider: string }>,
+  requestId: string,
 ): Promise<void> {
   const { config, gateway } = context.runtime;
   const known = context.runtime.providers.some((provider) => provider.name === route.provider);
@@ -268,7 +269,11 @@ async function handleWebhook(
     return;
   }
 
-  const response = await gateway.handleWebhook(route.provider, request, { kind: route.kind });
+  const logger = new RequestLogger(context.logger, requestId);
+  const response = await gateway.handleWebhook(route.provider, request, {
+    kind: route.kind,
+    logger,
+  });
   writeWebhookResponse(res, response);
 }
 
@@ -284,6 +289,37 @@ interface RequestLogFields {
   path: string;
   /** The route pattern, such as `/webhooks/:provider/:kind`, or null when none matched. */
   route: string | null;
+}
+
+/**
+ * Adds `req.id` to every line the gateway logs about one webhook, so that a rejection can be
+ * matched with its request line. It costs one object per request, and nothing more until a
+ * line is logged.
+ */
+class RequestLogger implements Logger {
+  readonly #logger: Logger;
+  readonly #request: { id: string };
+
+  constructor(logger: Logger, id: string) {
+    this.#logger = logger;
+    this.#request = { id };
+  }
+
+  debug(object: Record<string, unknown>, message?: string): void {
+    this.#logger.debug({ req: this.#request, ...object }, message);
+  }
+
+  info(object: Record<string, unknown>, message?: string): void {
+    this.#logger.info({ req: this.#request, ...object }, message);
+  }
+
+  warn(object: Record<string, unknown>, message?: string): void {
+    this.#logger.warn({ req: this.#request, ...object }, message);
+  }
+
+  error(object: Record<string, unknown>, message?: string): void {
+    this.#logger.error({ req: this.#request, ...object }, message);
+  }
 }
 
 /** Logs a request when its connection closes, with its status and duration in ms. */
@@ -365,7 +401,7 @@ async function route(
   if (matched.name === "/healthz") {
     await context.health.handle(res, requestId);
   } else {
-    await handleWebhook(context, req, res, matched);
+    await handleWebhook(context, req, res, matched, requestId);
   }
 
   return matched.name;

@@ -6,6 +6,7 @@ import {
   isInvalidRequestError,
   redactPhone,
 } from "../errors.js";
+import { isLogger, type Logger } from "../logger.js";
 import type { Provider, SendResult, WebhookRequest, WebhookResponse } from "../provider.js";
 import { sendMany } from "./bulk.js";
 import { replayedAnswer } from "./nonce.js";
@@ -27,10 +28,9 @@ import {
   type WebhookPlan,
 } from "./webhook.js";
 
-/** The outcome of a webhook commit, shared with redeliveries that arrive while it runs. */
 /**
- * The result of committing a webhook. `invalid` is set when the store rejected the receipt's
- * content, which no retry can change.
+ * The result of committing a webhook, shared with redeliveries that arrive while it runs.
+ * `invalid` is set when the store rejected the receipt's content, which no retry can change.
  */
 type CommitOutcome =
   | { ok: true; duplicate: boolean; replayed?: boolean }
@@ -109,24 +109,23 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     request: WebhookRequest,
     options: HandleWebhookOptions,
   ): Promise<WebhookResponse> {
-    // Callers in JavaScript can leave out the options; the route cannot be guessed then.
-    const kind = (options as Partial<HandleWebhookOptions> | undefined)?.kind;
+    const invalid = invalidCall(options);
 
-    if (kind !== "inbound" && kind !== "status") {
-      const message = 'handleWebhook() needs options.kind, "inbound" or "status", from the route';
-
-      this.#options.logger.error({ provider: providerName, kind: String(kind) }, message);
-      return jsonAnswer(500, "invalid-call", message);
+    if (invalid !== undefined) {
+      this.#options.logger.error({ provider: providerName }, invalid);
+      return jsonAnswer(500, "invalid-call", invalid);
     }
 
+    const resolved = this.#withLogger(options.logger);
+
     try {
-      const plan = await planWebhook(this.#options, providerName, request, kind);
+      const plan = await planWebhook(resolved, providerName, request, options.kind);
 
       if ("response" in plan) {
         return plan.response;
       }
 
-      const outcome = await this.#commitOnce(plan);
+      const outcome = await this.#commitOnce(plan, resolved.logger);
 
       if (!outcome.ok) {
         return outcome.invalid === undefined
@@ -135,15 +134,24 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       }
 
       if (outcome.replayed) {
-        return replayedAnswer(this.#options, plan.provider, jsonAnswer);
+        return replayedAnswer(resolved, plan.provider, jsonAnswer);
       }
 
-      return acceptedAnswer(this.#options, plan, outcome.duplicate);
+      if (outcome.duplicate) {
+        logDuplicate(resolved.logger, plan);
+      }
+
+      return acceptedAnswer(resolved, plan, outcome.duplicate);
     } catch (error) {
-      this.#options.logger.error({ err: error, provider: providerName }, "webhook failed");
+      resolved.logger.error({ err: error, provider: providerName }, "webhook failed");
 
       return jsonAnswer(500, "internal-error", "The webhook could not be processed");
     }
+  }
+
+  /** The gateway's options with the logger of one webhook call, when it has one. */
+  #withLogger(logger: Logger | undefined): ResolvedGatewayOptions {
+    return logger === undefined ? this.#options : { ...this.#options, logger };
   }
 
   /**
@@ -166,7 +174,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     for (const group of groups) {
       const plan = this.#incompletePlan(group);
 
-      if (plan && (await this.#commitOnce(plan)).ok) {
+      if (plan && (await this.#commitOnce(plan, this.#options.logger)).ok) {
         delivered += 1;
       }
     }
@@ -185,21 +193,22 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * carries another nonce commits after it, as a duplicate, so that its nonce is kept too.
    * A copy of a request that was rejected as a replay commits after it as well.
    */
-  #commitOnce(plan: WebhookPlan): Promise<CommitOutcome> {
+  #commitOnce(plan: WebhookPlan, logger: Logger): Promise<CommitOutcome> {
     const nonce = plan.receipt.nonce?.value;
     const pending = this.#inFlight.get(plan.receipt.id);
 
     if (pending === undefined) {
-      return this.#commitTracked(plan, nonce);
+      return this.#commitTracked(plan, nonce, logger);
     }
 
-    return this.#commitAfter(pending, plan, nonce);
+    return this.#commitAfter(pending, plan, nonce, logger);
   }
 
   async #commitAfter(
     pending: PendingCommit,
     plan: WebhookPlan,
     nonce: string | undefined,
+    logger: Logger,
   ): Promise<CommitOutcome> {
     const outcome = await pending.outcome;
 
@@ -211,7 +220,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       return { ok: true, duplicate: true };
     }
 
-    return this.#commitTracked(plan, nonce);
+    return this.#commitTracked(plan, nonce, logger);
   }
 
   /**
@@ -219,9 +228,13 @@ export class Gateway extends EventEmitter<GatewayEvents> {
    * removed by a reaction registered before the caller's, so a caller that resumes after
    * the commit finds it removed.
    */
-  #commitTracked(plan: WebhookPlan, nonce: string | undefined): Promise<CommitOutcome> {
+  #commitTracked(
+    plan: WebhookPlan,
+    nonce: string | undefined,
+    logger: Logger,
+  ): Promise<CommitOutcome> {
     const { id } = plan.receipt;
-    const outcome = this.#commit(plan);
+    const outcome = this.#commit(plan, logger);
     const entry = { outcome, nonce };
     const untrack = (): void => {
       if (this.#inFlight.get(id) === entry) {
@@ -235,7 +248,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     return outcome;
   }
 
-  async #commit(plan: WebhookPlan): Promise<CommitOutcome> {
+  async #commit(plan: WebhookPlan, logger: Logger): Promise<CommitOutcome> {
     try {
       const result = await this.#options.store.commitWebhook(plan.receipt);
       const { duplicate, advanced } = result;
@@ -255,12 +268,12 @@ export class Gateway extends EventEmitter<GatewayEvents> {
       // A retry of the same request would be rejected again, so the provider gets a 400
       // instead of a 503 that it would retry until it gives up.
       if (isInvalidConsentEventError(error) || isInvalidRequestError(error)) {
-        this.#options.logger.warn(context, "webhook rejected: the store rejected its content");
+        logger.warn(context, "webhook rejected: the store rejected its content");
 
         return { ok: false, invalid: { message: error.message } };
       }
 
-      this.#options.logger.error(context, "webhook not acknowledged: the store failed");
+      logger.error(context, "webhook not acknowledged: the store failed");
 
       return { ok: false };
     }
@@ -375,4 +388,49 @@ function checkBulkArguments(requests: unknown, options: { concurrency?: unknown 
   }
 
   return concurrency;
+}
+
+/**
+ * Checks the options of a `handleWebhook()` call, which callers in JavaScript can leave out
+ * or get wrong, and returns what is wrong with them.
+ */
+function invalidCall(options: HandleWebhookOptions | undefined): string | undefined {
+  const kind = (options as Partial<HandleWebhookOptions> | undefined)?.kind;
+
+  if (kind !== "inbound" && kind !== "status") {
+    return (
+      'handleWebhook() needs options.kind, "inbound" or "status", from the route ' +
+      `(received ${describeValue(kind)})`
+    );
+  }
+
+  const logger = options?.logger;
+
+  if (logger !== undefined && !isLogger(logger)) {
+    return (
+      "handleWebhook() options.logger must have the methods debug, info, warn and error, as " +
+      "a pino logger has; omit it to use the gateway's logger"
+    );
+  }
+
+  return undefined;
+}
+
+function describeValue(value: unknown): string {
+  return typeof value === "string" ? JSON.stringify(value) : String(value);
+}
+
+/**
+ * Logs a webhook whose receipt was committed before, a redelivery or a copy that arrived
+ * at the same time, so that a reply which changed nothing can be traced. The line names the
+ * message ids, never the phone numbers.
+ */
+function logDuplicate(logger: Logger, plan: WebhookPlan): void {
+  const { inbound, reports } = plan.parsed;
+  const messageIds = [...inbound, ...reports].map((item) => item.messageId);
+
+  logger.info(
+    { provider: plan.provider.name, kind: plan.kind, messageIds },
+    "webhook already recorded: nothing changed",
+  );
 }

@@ -104,5 +104,11 @@ export interface GatewayEvents {
 
 /** Options for one call of {@link Gateway.handleWebhook}. */
 export interface HandleWebhookOptions {
+  /** The route the webhook came in on: an incoming message or a delivery report. */
   kind: WebhookKind;
+  /**
+   * Logger for the lines about this webhook, such as a child logger that carries the
+   * request id. The gateway's logger is used when absent.
+   */
+  logger?: Logger | undefined;
 }
