@@ -11,6 +11,8 @@ export default defineConfig([
       "stores/sqlite": "src/stores/sqlite.ts",
       "stores/postgres": "src/stores/postgres.ts",
       testing: "src/testing/index.ts",
+      // The module require("smsgate/testing") loads, because vitest cannot be loaded with require().
+      "testing-commonjs": "src/testing/commonjs.ts",
     },
     format: ["esm", "cjs"],
     dts: true,

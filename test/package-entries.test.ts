@@ -2,8 +2,6 @@ import { execFileSync } from "node:child_process";
 import { describe, expect, it } from "vitest";
 import { assertBuilt } from "./helpers/cli.js";
 
-// Every entry point but `smsgate/testing`, which imports vitest, and vitest refuses to be
-// loaded with require().
 const entries = [
   "smsgate",
   "smsgate/twilio",
@@ -12,6 +10,7 @@ const entries = [
   "smsgate/generic",
   "smsgate/stores/sqlite",
   "smsgate/stores/postgres",
+  "smsgate/testing",
 ];
 
 function runNode(args: string[]): string {
@@ -34,6 +33,22 @@ describe("built package entry points", () => {
 
     expect(Number(required)).toBeGreaterThan(0);
     expect(Number(required)).toBe(Number(imported));
+  });
+
+  it("signs webhooks with the CommonJS testing build", () => {
+    assertBuilt();
+
+    const output = runNode([
+      "-e",
+      "const { signTwilioRequest, describeOptOutStore } = require('smsgate/testing');" +
+        "const signature = signTwilioRequest({ authToken: 't', url: 'https://a.example/', params: [] });" +
+        "let code; try { describeOptOutStore('s', async () => ({})); } catch (e) { code = e.code; }" +
+        "console.log(JSON.stringify({ signature, code }))",
+    ]);
+    const { signature, code } = JSON.parse(output);
+
+    expect(signature).toMatch(/^[A-Za-z0-9+/]{27}=$/);
+    expect(code).toBe("SMSGATE_ESM_ONLY");
   });
 
   it("normalises numbers in the CommonJS build", () => {

@@ -4,7 +4,8 @@
  * records what it was asked to send, and the conformance suites for stores
  * (`describeOptOutStore`) and providers (`describeProvider`).
  *
- * Both suites register vitest tests, so importing this module needs vitest installed.
+ * Both suites register vitest tests, so importing this module needs vitest installed. Loaded
+ * with `require()`, the module has everything else, and the two suite functions throw.
  *
  * @module smsgate/testing
  */
