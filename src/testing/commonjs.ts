@@ -11,18 +11,9 @@ import { SmsgateError } from "../errors.js";
 import type { ProviderFactory } from "./provider-suite-types.js";
 import type { StoreFactory } from "./store-suite.js";
 
-export * from "./fake-api.js";
-export * from "./fake-plivo.js";
-export * from "./fake-provider.js";
-export * from "./fake-twilio.js";
-export * from "./fake-vonage.js";
-export * from "./generic.js";
-export * from "./plivo.js";
+export * from "./helpers.js";
 export type * from "./provider-suite-types.js";
 export type { StoreFactory, StoreUnderTest } from "./store-suite.js";
-export * from "./twilio.js";
-export * from "./vonage.js";
-export * from "./webhook-request.js";
 
 function esmOnly(name: string): SmsgateError {
   return new SmsgateError(

@@ -10,15 +10,6 @@
  * @module smsgate/testing
  */
 
-export * from "./fake-api.js";
-export * from "./fake-plivo.js";
-export * from "./fake-provider.js";
-export * from "./fake-twilio.js";
-export * from "./fake-vonage.js";
-export * from "./generic.js";
-export * from "./plivo.js";
+export * from "./helpers.js";
 export * from "./provider-suite.js";
 export * from "./store-suite.js";
-export * from "./twilio.js";
-export * from "./vonage.js";
-export * from "./webhook-request.js";
