@@ -179,15 +179,20 @@ describe("generic webhook parsing", () => {
     expect(parsed.inbound[0]?.from.value).toBe(PERSON);
   });
 
-  it("identifies a report without id by its body", async () => {
+  it("gives each report without id a new id", async () => {
     const provider = generic(options());
     const first = await provider.parseWebhook(signed({ event: "stopped", urn: PERSON }), "inbound");
     const again = await provider.parseWebhook(signed({ event: "stopped", urn: PERSON }), "inbound");
     const other = await provider.parseWebhook(signed({ event: "stopped", urn: NUMBER }), "inbound");
+    const firstId = first.inbound[0]?.messageId ?? "";
+    const againId = again.inbound[0]?.messageId ?? "";
+    const hashPart = (id: string) => id.split(":")[1];
 
-    expect(first.inbound[0]?.messageId).toMatch(/^body:[0-9a-f]{32}$/);
-    expect(again.inbound[0]?.messageId).toBe(first.inbound[0]?.messageId);
-    expect(other.inbound[0]?.messageId).not.toBe(first.inbound[0]?.messageId);
+    expect(firstId).toMatch(/^body:[0-9a-f]{32}:\d+:[0-9a-f]{16}$/);
+    expect(againId).not.toBe(firstId);
+    expect(hashPart(againId)).toBe(hashPart(firstId));
+    expect(hashPart(other.inbound[0]?.messageId ?? "")).not.toBe(hashPart(firstId));
+    expect(firstId.split(":")[2]).toBe(String(first.inbound[0]?.receivedAt.getTime()));
     expect(first.inbound[0]?.providerIntent).toBe("opt-out");
     expect(first.inbound[0]?.text).toBe("");
   });
@@ -332,5 +337,174 @@ describe("generic opt-out report through a gateway", () => {
     expect(event?.sender).toBe(NUMBER);
     expect(event?.provider).toBe("acme");
     expect(isRecipientOptedOutError(error)).toBe(true);
+  });
+});
+
+describe("generic webhooks without an id mapping", () => {
+  const inboundWithoutId = { from: "from", text: "text" };
+
+  async function deliver(gateway: Gateway, body: Record<string, unknown>): Promise<number> {
+    const response = await gateway.handleWebhook("acme", signed(body), { kind: "inbound" });
+
+    return response.status;
+  }
+
+  it("records a repeated STOP after START", async () => {
+    const webhooks = { ...options().webhooks, inbound: inboundWithoutId };
+    const provider = generic({ ...options(), webhooks });
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const statuses: number[] = [];
+
+    for (const text of ["STOP", "START", "STOP"]) {
+      statuses.push(await deliver(gateway, { from: PERSON, text }));
+    }
+
+    const history = await store.history(PERSON);
+
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(history.map((event) => event.action)).toEqual(["opt-out", "opt-in", "opt-out"]);
+    expect(new Set(history.map((event) => event.id)).size).toBe(3);
+    expect(await store.isOptedOut(PERSON)).toBe(true);
+  });
+
+  it("records a repeated opt-out report", async () => {
+    const provider = generic(options());
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const statuses: number[] = [];
+
+    statuses.push(await deliver(gateway, { event: "stopped", urn: PERSON }));
+    statuses.push(await deliver(gateway, { id: "m-start", from: PERSON, text: "START" }));
+    statuses.push(await deliver(gateway, { event: "stopped", urn: PERSON }));
+
+    const history = await store.history(PERSON);
+
+    expect(statuses).toEqual([200, 200, 200]);
+    expect(history.map((event) => event.action)).toEqual(["opt-out", "opt-in", "opt-out"]);
+    expect(await store.isOptedOut(PERSON)).toBe(true);
+  });
+
+  it("records repeated reports on status route", async () => {
+    const provider = generic(options());
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const body = { event: "stopped", urn: PERSON };
+
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const response = await gateway.handleWebhook("acme", signed(body), { kind: "status" });
+
+      expect(response.status).toBe(200);
+    }
+
+    expect(await store.history(PERSON)).toHaveLength(2);
+  });
+
+  it("records each GET webhook on a form config", async () => {
+    const webhooks = { ...options().webhooks, format: "form" as const, inbound: inboundWithoutId };
+    const insecure = { ...webhooks, signature: { type: "none", insecure: true } as const };
+    const provider = generic({ ...options(), webhooks: insecure });
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+
+    for (const text of ["STOP", "START"]) {
+      const url = `${URL_INBOUND}?from=${encodeURIComponent(PERSON)}&text=${text}`;
+      const request: WebhookRequest = {
+        method: "GET",
+        url,
+        headers: new Headers(),
+        body: new Uint8Array(),
+      };
+      const response = await gateway.handleWebhook("acme", request, { kind: "inbound" });
+
+      expect(response.status).toBe(200);
+    }
+
+    const history = await store.history(PERSON);
+
+    expect(history.map((event) => event.action)).toEqual(["opt-out", "opt-in"]);
+    expect(await store.isOptedOut(PERSON)).toBe(false);
+  });
+
+  it("orders a late redelivery by provider time", async () => {
+    const inbound = { ...inboundWithoutId, time: "sent_at" };
+    const provider = generic({ ...options(), webhooks: { ...options().webhooks, inbound } });
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const stopAt = Math.floor(Date.now() / 1000) - 120;
+    const stop = { from: PERSON, text: "STOP", sent_at: stopAt };
+
+    await deliver(gateway, stop);
+    await deliver(gateway, { from: PERSON, text: "START", sent_at: stopAt + 60 });
+    await deliver(gateway, stop);
+
+    const history = await store.history(PERSON);
+
+    expect(history.map((event) => event.action)).toEqual(["opt-out", "opt-in", "opt-out"]);
+    expect(await store.isOptedOut(PERSON)).toBe(false);
+  });
+
+  it("uses one message id per delivery", async () => {
+    const webhooks = { ...options().webhooks, inbound: inboundWithoutId };
+    const provider = generic({ ...options(), webhooks });
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store, forwardEvents: true });
+
+    await deliver(gateway, { from: PERSON, text: "STOP" });
+
+    const [event] = await store.history(PERSON);
+    const messageId = event?.messageId ?? "";
+    const outbox = await store.claimOutbox(10, 60_000);
+    const inbound = outbox.find((entry) => entry.type === "inbound");
+    const forwarded = JSON.parse(inbound?.payload ?? "{}") as { message?: { messageId?: string } };
+
+    expect(messageId).toMatch(/^body:[0-9a-f]{32}:\d+:[0-9a-f]{16}$/);
+    expect(event?.id).toBe(`acme:-:${messageId}:opt-out`);
+    expect(outbox.map((entry) => entry.type)).toEqual(["inbound", "opt-out"]);
+    expect(outbox.map((entry) => entry.id)).toEqual([
+      `acme:inbound|-:${messageId}#0`,
+      `acme:inbound|-:${messageId}#1`,
+    ]);
+    expect(forwarded.message?.messageId).toBe(messageId);
+  });
+});
+
+describe("generic webhooks with an id mapping", () => {
+  it("records a redelivery once", async () => {
+    const provider = generic(options());
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const body = { id: "m-stop", from: PERSON, text: "STOP" };
+    const statuses: number[] = [];
+
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const response = await gateway.handleWebhook("acme", signed(body), { kind: "inbound" });
+
+      statuses.push(response.status);
+    }
+
+    const history = await store.history(PERSON);
+
+    expect(statuses).toEqual([200, 200]);
+    expect(history).toHaveLength(1);
+    expect(history[0]?.messageId).toBe("m-stop");
+    expect(await store.isOptedOut(PERSON)).toBe(true);
+  });
+
+  it("records a redelivered opt-out report once", async () => {
+    const report = { match: { field: "event", value: "stopped" }, from: "urn", id: "event_id" };
+    const webhooks = { ...options().webhooks, optOutReport: report };
+    const provider = generic({ ...options(), webhooks });
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [provider], store });
+    const body = { event: "stopped", event_id: "evt-1", urn: PERSON };
+
+    for (let delivery = 0; delivery < 2; delivery += 1) {
+      const response = await gateway.handleWebhook("acme", signed(body), { kind: "inbound" });
+
+      expect(response.status).toBe(200);
+    }
+
+    expect(await store.history(PERSON)).toHaveLength(1);
   });
 });

@@ -73,13 +73,19 @@ export interface GenericIntentMapping {
  * (`message.from`) or a form field name.
  */
 export interface GenericInboundMapping {
-  /** The provider's message id. When absent, the id is a hash of the raw body. */
+  /**
+   * The provider's message id, which lets the gateway drop a redelivery. When absent,
+   * every delivery gets a new id and is recorded, a redelivery included.
+   */
   id?: string | undefined;
   from: string;
   /** The receiving number. When absent, the configured `from` is the recipient. */
   to?: string | undefined;
   text: string;
-  /** The provider's time of the message: ISO 8601 or Unix seconds. */
+  /**
+   * The provider's time of the message: ISO 8601 or Unix seconds. The newest time
+   * decides consent, so a late redelivery does not override a newer reply.
+   */
   time?: string | undefined;
   /** The provider's own opt-out, opt-in or help flag. */
   intent?: GenericIntentMapping | undefined;
@@ -111,8 +117,12 @@ export interface GenericOptOutReport {
   from: string;
   /** The number it opted out from. When absent, the configured `from`. */
   to?: string | undefined;
-  /** An id of the report. When absent, the id is a hash of the raw body. */
+  /**
+   * An id of the report, which lets the gateway drop a redelivery. When absent, every
+   * delivery gets a new id and is recorded, a redelivery included.
+   */
   id?: string | undefined;
+  /** The provider's time of the report: ISO 8601 or Unix seconds. */
   time?: string | undefined;
 }
 

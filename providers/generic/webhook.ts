@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { isWebhookParseError, WebhookParseError } from "../../src/errors.js";
 import type {
   ConsentIntent,
@@ -97,14 +97,16 @@ function readInbound(
   }
 
   const { from, to } = readParties(options, fields, mapping.from, mapping.to);
+  const receivedAt = new Date();
 
   return {
     provider: options.name,
-    messageId: mapping.id === undefined ? bodyId(request) : fields.require(mapping.id, "id"),
+    messageId:
+      mapping.id === undefined ? deliveryId(request, receivedAt) : fields.require(mapping.id, "id"),
     from,
     to,
     text: fields.optionalScalar(mapping.text, "text") ?? "",
-    receivedAt: new Date(),
+    receivedAt,
     providerTime: parseGenericTime(optionalText(fields, mapping.time)),
     media: [],
     providerIntent: readIntent(fields, mapping.intent),
@@ -112,9 +114,6 @@ function readInbound(
   };
 }
 
-// NOTE: a report without an id is identified by a hash of its raw body, so a redelivery
-// that changes the body (an attempt counter, a new timestamp) counts as a new report. An
-// opt-out recorded twice changes no state.
 function readOptOutReport(
   options: ResolvedGenericOptions,
   fields: GenericFields,
@@ -122,14 +121,16 @@ function readOptOutReport(
   report: GenericOptOutReport,
 ): InboundMessage {
   const { from, to } = readParties(options, fields, report.from, report.to);
+  const receivedAt = new Date();
 
   return {
     provider: options.name,
-    messageId: report.id === undefined ? bodyId(request) : fields.require(report.id, "id"),
+    messageId:
+      report.id === undefined ? deliveryId(request, receivedAt) : fields.require(report.id, "id"),
     from,
     to,
     text: "",
-    receivedAt: new Date(),
+    receivedAt,
     providerTime: parseGenericTime(optionalText(fields, report.time)),
     media: [],
     providerIntent: "opt-out",
@@ -224,7 +225,17 @@ function readIntent(
   return lists.find(([, values]) => values?.some((item) => item.toLowerCase() === value))?.[0];
 }
 
-// The same body gives the same id, so a redelivery of it is recognised as one.
-function bodyId(request: WebhookRequest): string {
-  return `body:${createHash("sha256").update(request.body).digest("hex").slice(0, 32)}`;
+/**
+ * Builds the message id of a mapping without `id`: `body:`, a hash of the method, URL and
+ * raw body, the receipt time in milliseconds and 16 random hex digits. Each delivery gets
+ * a new id and is recorded, because nothing distinguishes a redelivery from a repeated
+ * reply (STOP, START, STOP), and dropping that second STOP would leave the number opted in.
+ */
+function deliveryId(request: WebhookRequest, receivedAt: Date): string {
+  const hash = createHash("sha256")
+    .update(`${request.method}\n${request.url}\n`)
+    .update(request.body)
+    .digest("hex");
+
+  return `body:${hash.slice(0, 32)}:${receivedAt.getTime()}:${randomBytes(8).toString("hex")}`;
 }
