@@ -261,7 +261,11 @@ const signedNumber = String.raw`(\+|%2[Bb])(\(?\d+(?:(?: ?\(|\) ?|[ +.\-]|%20)\d
 // part of an identifier, such as the account SID in `AC0123456789abcdef…`.
 const unsignedNumber = String.raw`(?<!\w)\(?\d+(?:(?: ?\(|\) ?|[ \-])\d+)+(?!\w)|(?<![\dA-Za-z])\d{8,}`;
 
-const phoneLike = new RegExp(`${signedNumber}|${unsignedNumber}`, "g");
+// A UUID, such as a request id or a Plivo message id, is matched first and kept as it is,
+// because its first group can be 8 digits.
+const uuid = String.raw`(?<![\dA-Za-z])([\dA-Fa-f]{8}(?:-[\dA-Fa-f]{4}){3}-[\dA-Fa-f]{12})(?![\dA-Za-z])`;
+
+const phoneLike = new RegExp(`${uuid}|${signedNumber}|${unsignedNumber}`, "g");
 
 /** Minimum digits after `+` that are masked, so `+1234567` is the shortest number masked. */
 const minSignedDigits = 7;
@@ -310,7 +314,11 @@ function maskPhoneText(text: string, maskGrouped: boolean): string {
 }
 
 function maskMatch(match: RegExpExecArray, maskGrouped: boolean): string {
-  const [text, sign, signed] = match;
+  const [text, uuidText, sign, signed] = match;
+
+  if (uuidText !== undefined) {
+    return text;
+  }
 
   if (sign !== undefined && signed !== undefined) {
     return maskSigned(text, sign, signed);

@@ -24,6 +24,7 @@ export type {
 } from "./gateway/types.js";
 export { createFetchHandler, type FetchHandlerOptions } from "./http/fetch.js";
 export { encodeForm, formFieldsToRecord, parseFormBody } from "./http/form.js";
+export { signForwardBody, verifyForwardSignature } from "./http/forward-signature.js";
 export {
   createNodeHandler,
   type NodeHandlerOptions,

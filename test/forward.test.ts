@@ -15,6 +15,7 @@ import {
 } from "../src/cli/forward.js";
 import { MemoryOptOutStore } from "../src/consent/memory.js";
 import type { OptOutStore, OutboxStore } from "../src/consent/types.js";
+import * as library from "../src/index.js";
 import type { Logger } from "../src/logger.js";
 import { openSqliteStore } from "../src/stores/sqlite.js";
 
@@ -343,6 +344,13 @@ describe("verifyForwardSignature", () => {
 
   it("accepts a fresh signature", () => {
     expect(verifyForwardSignature(secret, signForwardBody(secret, body), body)).toBe(true);
+  });
+
+  it("is exported by the package entry", () => {
+    const header = library.signForwardBody(secret, body);
+
+    expect(library.verifyForwardSignature(secret, header, body)).toBe(true);
+    expect(library.verifyForwardSignature("other-secret", header, body)).toBe(false);
   });
 
   it("accepts bytes as the body", () => {

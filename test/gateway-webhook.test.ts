@@ -64,13 +64,60 @@ function setup(
 describe("event times", () => {
   it("keeps a provider time in the past", async () => {
     const { gateway, seen } = setup();
-    const earlier = "2025-05-01T12:00:00.000Z";
+    const earlier = "2025-05-01T12:00:00.250Z";
 
     await gateway.handleWebhook("fake", inbound("T1", "STOP", { providerTime: earlier }), {
       kind: "inbound",
     });
 
     expect(seen.optOut[0]?.occurredAt.toISOString()).toBe(earlier);
+  });
+
+  it("ends a whole-second opt-out time at its second's end", async () => {
+    const { gateway, seen } = setup();
+
+    await gateway.handleWebhook(
+      "fake",
+      inbound("W1", "STOP", { providerTime: "2025-05-01T12:00:00Z" }),
+      { kind: "inbound" },
+    );
+    await gateway.handleWebhook(
+      "fake",
+      inbound("W2", "START", { providerTime: "2025-05-01T12:00:01Z" }),
+      { kind: "inbound" },
+    );
+
+    expect(seen.optOut[0]?.occurredAt.toISOString()).toBe("2025-05-01T12:00:00.999Z");
+    expect(seen.optIn[0]?.occurredAt.toISOString()).toBe("2025-05-01T12:00:01.000Z");
+  });
+
+  it("lets a STOP beat a manual opt-in of its second", async () => {
+    const { gateway, store } = setup();
+    const second = Math.floor(Date.now() / 1000) * 1000 - 1000;
+    const manual = (id: string, action: "opt-in" | "opt-out") => ({
+      id,
+      phone: person,
+      action,
+      sender: "*",
+      source: "manual" as const,
+      occurredAt: new Date(second + 345),
+    });
+
+    await store.record(manual("manual-in", "opt-in"));
+    await gateway.handleWebhook(
+      "fake",
+      inbound("W3", "STOP", { providerTime: new Date(second).toISOString() }),
+      { kind: "inbound" },
+    );
+    expect(await store.isOptedOut(person)).toBe(true);
+
+    await store.record(manual("manual-out", "opt-out"));
+    await gateway.handleWebhook(
+      "fake",
+      inbound("W4", "START", { providerTime: new Date(second).toISOString() }),
+      { kind: "inbound" },
+    );
+    expect(await store.isOptedOut(person)).toBe(true);
   });
 
   it("uses receipt time for a future provider time", async () => {
@@ -438,6 +485,22 @@ describe("Gateway.handleWebhook consent", () => {
     expect(await store.history(person)).toHaveLength(0);
   });
 
+  it("logs an ambiguous reply without its text", async () => {
+    const lines: Array<{ fields: Record<string, unknown>; message: string | undefined }> = [];
+    const { gateway } = setup({
+      logger: { ...silentLogger, info: (fields, message) => lines.push({ fields, message }) },
+    });
+
+    await gateway.handleWebhook("fake", inbound("M2", "When does the course start?"), {
+      kind: "inbound",
+    });
+
+    expect(lines).toHaveLength(1);
+    expect(lines[0]?.fields).toEqual({ provider: "fake", messageId: "M2", keyword: "START" });
+    expect(lines[0]?.message).toContain("review");
+    expect(JSON.stringify(lines)).not.toContain("course");
+  });
+
   it("trusts the provider's flag over keywords", async () => {
     const { gateway, store, seen } = setup();
     const message = inbound("M1", "ARRET", { providerIntent: "opt-out" });
@@ -494,6 +557,29 @@ describe("Gateway.handleWebhook consent", () => {
     expect(event?.source).toBe("provider-refusal");
     expect(event?.sender).toBe(ours);
     expect(event?.providerCode).toBe("21610");
+  });
+
+  it("logs a report's opt-out without recipient", async () => {
+    const warnings: Array<{ fields: Record<string, unknown>; message: string | undefined }> = [];
+    const { gateway, seen } = setup({
+      logger: { ...silentLogger, warn: (fields, message) => warnings.push({ fields, message }) },
+    });
+    const report: FakeReport = {
+      messageId: "SM2",
+      status: "failed",
+      errorCode: "21610",
+      reason: "opted-out",
+    };
+
+    const answer = await gateway.handleWebhook("fake", request({ reports: [report] }), {
+      kind: "status",
+    });
+
+    expect(answer.status).toBe(200);
+    expect(seen.optOut).toHaveLength(0);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.fields).toEqual({ provider: "fake", messageId: "SM2", errorCode: "21610" });
+    expect(warnings[0]?.message).toContain("no recipient number");
   });
 
   it("emits no report older than the last", async () => {

@@ -91,6 +91,27 @@ describe("createLogger", () => {
     }
   });
 
+  it("keeps request ids and file paths", () => {
+    const sink = recordingSink();
+    const logger = createLogger({ destination: sink });
+
+    logger.info(
+      {
+        req: { id: "order-20250115-0042", path: "/webhooks/%2B12025550143/x" },
+        storePath: "/srv/app-1796438423/smsgate.db",
+        leftoverFiles: ["/srv/app-1796438423/smsgate.db.dev.json"],
+        id: "order-20250115-0042",
+      },
+      "request completed",
+    );
+
+    const line = JSON.parse(sink.writes.join("")) as Record<string, unknown>;
+    expect(line.req).toEqual({ id: "order-20250115-0042", path: "/webhooks/%2B1***0143/x" });
+    expect(line.storePath).toBe("/srv/app-1796438423/smsgate.db");
+    expect(line.leftoverFiles).toEqual(["/srv/app-1796438423/smsgate.db.dev.json"]);
+    expect(line.id).toBe("order-2***0042");
+  });
+
   it("masks numbers and secret keys", () => {
     const sink = recordingSink();
     const logger = createLogger({ destination: sink });

@@ -9,6 +9,11 @@ describe("maskPhoneNumbers", () => {
     ["grouped national", "call (202) 555-0143 now", "call 2***0143 now"],
     ["in a key", "vonage:12025550143:12025550100:ref", "vonage:1***0143:1***0100:ref"],
     ["with an extension", "12025550143x12", "1***0143x12"],
+    [
+      "next to a UUID",
+      "12025550143, 91852942-83d2-4a1b-9c3d-1234567890ab",
+      "1***0143, 91852942-83d2-4a1b-9c3d-1234567890ab",
+    ],
   ];
 
   for (const [name, text, expected] of masked) {
@@ -24,6 +29,7 @@ describe("maskPhoneNumbers", () => {
     ["an IPv4 address", "127.0.0.1:8080"],
     ["a date", "2024-01-15"],
     ["a short number", "port 8080 and 1234567"],
+    ["a UUID that starts with 8 digits", "id 91852942-83d2-4a1b-9c3d-1234567890ab"],
   ];
 
   for (const [name, text] of kept) {

@@ -586,6 +586,20 @@ describe("optout export", () => {
     expect(text.stdout).toContain(`  but opted out for sender ${first} since `);
   });
 
+  it("status lists no sender an opt-in for * lifted", async () => {
+    const phone = "+12025550238";
+    await cli("optout", "add", phone, "--scope", "+12025550100", "--config", configPath);
+    await cli("optout", "remove", phone, "--config", configPath);
+
+    const json = await status(phone);
+    const text = await cli("optout", "status", phone, "--config", configPath);
+
+    // The guard reads the sender's row and the newer row of `*`, which lets the send go.
+    expect(json.optedOut).toBe(false);
+    expect(json.blockedSenders).toEqual([]);
+    expect(text.stdout).not.toContain("but opted out for sender");
+  });
+
   it("round-trips webhook senders", async () => {
     const source = await writeConfig(join(dir, "webhook-source"), {
       store: { type: "sqlite", path: join(dir, "d.db") },
@@ -681,13 +695,30 @@ describe("optout on the memory store", () => {
     }
   });
 
-  it("status still reads the store", async () => {
+  it("status reads the store with a warning", async () => {
     const memory = await writeConfig(join(dir, "memory-read"), memoryConfig());
 
     const result = await cli("optout", "status", "+12025550143", "--config", memory);
 
     expect(result.code).toBe(0);
     expect(result.stdout).toContain("is not opted out");
+    expect(result.stderr).toContain("warning: the memory store of this command is empty");
+  });
+
+  it("send exits 2 without sending", async () => {
+    const memory = await writeConfig(join(dir, "memory-send"), memoryConfig());
+    const before = api.requests.length;
+
+    const result = await cli(
+      ...["send", "--to", "+12025550143", "--body", "hi", "--from", "+12025550100"],
+      ...["--config", memory],
+    );
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'store.type: send checks opt-outs in the store, and a "memory"',
+    );
+    expect(api.requests.length).toBe(before);
   });
 });
 

@@ -702,7 +702,7 @@ describe("createRuntime development mode", () => {
 
     const warning = logger.entries.find((entry) => entry.level === "warn");
     expect(warning?.message).toContain("Created a new, empty store");
-    expect(warning?.object.files).toEqual([devFilePath(join(directory, "kept.db"))]);
+    expect(warning?.object.leftoverFiles).toEqual([devFilePath(join(directory, "kept.db"))]);
   });
 
   it("keeps dev files beside the default path", async () => {

@@ -3,7 +3,7 @@
  * into exit codes.
  */
 import {
-  type ConfigError,
+  ConfigError,
   type InvalidPhoneNumberError,
   isConfigError,
   isInvalidPhoneNumberError,
@@ -37,6 +37,18 @@ export async function withRuntime<T>(
   options: WithRuntimeOptions = {},
 ): Promise<T> {
   const config = await loadConfig(configPath, io.env ?? process.env);
+
+  // A command's memory store starts empty, so the guard would pass every number, also those
+  // that `smsgate serve` recorded as opted out in its own memory.
+  if (options.sends && config.store.type === "memory") {
+    throw new ConfigError(
+      "store.type",
+      'send checks opt-outs in the store, and a "memory" store is empty in this command, ' +
+        'so it cannot see the opt-outs smsgate serve recorded; set store.type to "sqlite" or ' +
+        '"postgres"',
+    );
+  }
+
   const logger = createLogger({ destination: io.stderr, level: "warn" });
   const runtime = await createRuntime(config, {
     logger,

@@ -37,10 +37,12 @@
  * @module
  */
 
-import { createHmac, timingSafeEqual } from "node:crypto";
 import { type Dispatcher, request } from "undici";
 import type { OutboxEntry, OutboxStore } from "../consent/types.js";
+import { signForwardBody } from "../http/forward-signature.js";
 import type { Logger } from "../logger.js";
+
+export { signForwardBody, verifyForwardSignature } from "../http/forward-signature.js";
 
 /** Options of {@link startForwarder}. */
 export interface ForwarderOptions {
@@ -92,64 +94,6 @@ export function retryDelayMs(
   const jittered = base * (0.75 + random() * 0.5);
 
   return Math.round(Math.min(Math.max(jittered, minimumMs), maxRetryMs));
-}
-
-/** Computes the hex HMAC-SHA256 of `<timestamp>.<body>`. */
-function computeSignature(secret: string, timestamp: number, body: string | Uint8Array): string {
-  return createHmac("sha256", secret).update(`${timestamp}.`).update(body).digest("hex");
-}
-
-/**
- * Builds the `x-smsgate-signature` header value for a body, as the forwarder sends it.
- *
- * @param timestamp Unix time in seconds. @default the current time
- */
-export function signForwardBody(
-  secret: string,
-  body: string | Uint8Array,
-  timestamp = Math.floor(Date.now() / 1000),
-): string {
-  return `t=${timestamp},v1=${computeSignature(secret, timestamp, body)}`;
-}
-
-/**
- * Checks an `x-smsgate-signature` header against the raw request body, in constant time.
- * Returns false when the header is missing or malformed, when no `v1` matches, or when
- * `t` is more than `toleranceSeconds` away from the current time.
- *
- * @example
- * const ok = verifyForwardSignature(secret, req.headers["x-smsgate-signature"], rawBody);
- */
-export function verifyForwardSignature(
-  secret: string,
-  header: string | undefined,
-  rawBody: string | Uint8Array,
-  toleranceSeconds = 300,
-): boolean {
-  if (typeof header !== "string") {
-    return false;
-  }
-
-  let timestamp: number | undefined;
-  const candidates: Buffer[] = [];
-  for (const part of header.split(",")) {
-    const [key, value = ""] = part.trim().split("=", 2);
-    if (key === "t" && /^\d{1,12}$/.test(value)) {
-      timestamp = Number(value);
-    } else if (key === "v1" && /^[0-9a-f]{64}$/i.test(value)) {
-      candidates.push(Buffer.from(value, "hex"));
-    }
-  }
-
-  if (timestamp === undefined || candidates.length === 0) {
-    return false;
-  }
-
-  const age = Math.abs(Math.floor(Date.now() / 1000) - timestamp);
-  const expected = Buffer.from(computeSignature(secret, timestamp, rawBody), "hex");
-  const matched = candidates.some((candidate) => timingSafeEqual(candidate, expected));
-
-  return matched && age <= toleranceSeconds;
 }
 
 /** Builds the JSON body of one post; throws when the stored payload is not JSON. */

@@ -80,10 +80,27 @@ export { maskPhoneNumbers };
 const secretKey =
   /(?:token|secret|secrets|password|signature)$|^(?:authorization|cookie|set-cookie|body|rawbody|rawpacket)$/i;
 
+// Keys whose strings are written unmasked: the paths of files the operator configured, such
+// as `storePath`, `loopbackFile` and `leftoverFiles`, whose digits are no phone number.
+const pathKey = /^[a-z]+(?:Path|File|Files)$/;
+
 const maxDepth = 8;
 
+/**
+ * Checks whether the string under a key is written as it is: a configured file path, or the
+ * request id under `req`, which the response sends back in `X-Request-Id` and a log line must
+ * match.
+ */
+function isVerbatim(key: string, item: unknown, inRequest: boolean): boolean {
+  if (typeof item === "string") {
+    return (inRequest && key === "id") || pathKey.test(key);
+  }
+
+  return Array.isArray(item) && pathKey.test(key) && item.every((path) => typeof path === "string");
+}
+
 /** Copies a log object with secret keys censored and phone numbers masked in strings. */
-function scrub(value: unknown, depth = 0): unknown {
+function scrub(value: unknown, depth = 0, inRequest = false): unknown {
   if (typeof value === "string") {
     return maskPhoneNumbers(value);
   }
@@ -119,7 +136,12 @@ function scrub(value: unknown, depth = 0): unknown {
   const copy: Record<string, unknown> = { ...value };
   for (const key of Object.keys(copy)) {
     const item = copy[key];
-    const scrubbed = isSecretKey(key) ? "[redacted]" : scrub(item, depth + 1);
+
+    if (isVerbatim(key, item, inRequest)) {
+      continue;
+    }
+
+    const scrubbed = isSecretKey(key) ? "[redacted]" : scrub(item, depth + 1, key === "req");
 
     if (scrubbed !== item) {
       setOwnProperty(copy, key, scrubbed);

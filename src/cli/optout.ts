@@ -170,6 +170,15 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     return ExitCode.usage;
   }
 
+  if (runtime.config.store.type === "memory") {
+    writeError(
+      io,
+      `warning: the memory store of this command is empty, so optout ${call.subcommand} ` +
+        "shows none of the opt-outs smsgate serve recorded; set store.type to sqlite or " +
+        "postgres to read them",
+    );
+  }
+
   if (call.subcommand === "import") {
     return runImport(runtime, io, call.number ?? "", call.json);
   }
@@ -353,8 +362,12 @@ async function readBlockedSenders(runtime: Runtime, phone: string): Promise<Cons
   // single-sender block that an erasure moved to the pseudonym is not listed here.
   const history = await runtime.store.history(phone);
   const sequenced = history.map((event, seq) => ({ event, seq }));
+  const deciding = decidingEventsBySender(sequenced);
+  // The guard reads a sender's row and the `*` row and takes the newer one, so only the
+  // senders whose deciding event comes after the one of `*`, in consent order, are blocked.
+  const overEverySender = deciding.findIndex((event) => event.sender === ALL_SENDERS);
 
-  return decidingEventsBySender(sequenced).filter((event) => event.action === "opt-out");
+  return deciding.slice(overEverySender + 1).filter((event) => event.action === "opt-out");
 }
 
 function printStatus(io: CliIo, state: StatusState, json: boolean): number {

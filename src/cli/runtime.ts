@@ -169,7 +169,7 @@ function warnOfEarlierStore(path: string, logger: Logger): void {
 
   if (leftovers.length > 0) {
     logger.warn(
-      { storePath: path, files: leftovers },
+      { storePath: path, leftoverFiles: leftovers },
       `Created a new, empty store at ${path}, but files of an earlier store are beside it. ` +
         "If that store was deleted or moved, its opt-outs are not in the new one: restore it " +
         "or correct store.path",

@@ -121,8 +121,39 @@ export function planParsed(
   }
 
   receipt.completesPartGroup = assembly.completesPartGroup;
+  logUnrecorded(options, provider, parsed, decisions);
 
   return { provider, kind, parsed, decisions, receipt };
+}
+
+/**
+ * Logs the parts of a webhook about consent that change nothing, so that they can be found: a
+ * reply that mentions a keyword inside a sentence, which waits for a person to review it,
+ * and a report of an opt-out without the recipient's number, which cannot be recorded.
+ */
+function logUnrecorded(
+  options: ResolvedGatewayOptions,
+  provider: Provider,
+  parsed: ParsedWebhook,
+  decisions: InboundDecision[],
+): void {
+  for (const { message, classification, review } of decisions) {
+    if (review) {
+      options.logger.info(
+        { provider: provider.name, messageId: message.messageId, keyword: classification.keyword },
+        "reply mentions a keyword but is not read as one: nothing changed, review it",
+      );
+    }
+  }
+
+  for (const report of parsed.reports) {
+    if (report.reason === "opted-out" && report.to === undefined) {
+      options.logger.warn(
+        { provider: provider.name, messageId: report.messageId, errorCode: report.errorCode },
+        "delivery report says the recipient opted out but has no recipient number: not recorded",
+      );
+    }
+  }
 }
 
 /** Builds the response to a committed webhook in the provider's format, with any reply. */
