@@ -3,7 +3,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { escapeTerminalControls, writeLine, writeLineDrained } from "../src/cli/output.js";
 import { startFakeTwilioApi } from "../src/testing/fake-twilio.js";
-import { makeTempDir, removeTempDir, runCli } from "./helpers/cli.js";
+import { createStoreFile, makeTempDir, removeTempDir, runCli } from "./helpers/cli.js";
 import { writeTwilioServerConfig } from "./helpers/webhooks.js";
 
 /** Creates a writable stream that accepts one chunk per event-loop turn, so its buffer fills. */
@@ -75,7 +75,8 @@ describe("terminal control characters", () => {
     const dir = await makeTempDir("smsgate-controls-");
 
     try {
-      const { configPath } = await writeTwilioServerConfig(dir, api, { store: { type: "memory" } });
+      const { configPath, dbPath } = await writeTwilioServerConfig(dir, api);
+      await createStoreFile(dbPath);
       const result = await runCli(
         ["send", "--to", "+12025550143", "--body", "hi", "--config", configPath],
         { cwd: dir },
@@ -99,7 +100,8 @@ describe("send timeout from the configuration", () => {
     const dir = await makeTempDir("smsgate-timeout-");
 
     try {
-      const { configPath } = await writeTwilioServerConfig(dir, api, { store: { type: "memory" } });
+      const { configPath, dbPath } = await writeTwilioServerConfig(dir, api);
+      await createStoreFile(dbPath);
       const config = JSON.parse(await readFile(configPath, "utf8"));
       config.providers.twilio.timeoutMs = 300;
       await writeFile(configPath, JSON.stringify(config));

@@ -5,7 +5,6 @@
  * @module
  */
 
-import { readFile } from "node:fs/promises";
 import type { CountryCode } from "libphonenumber-js";
 import { isSupportedCountry } from "libphonenumber-js";
 import { z } from "zod";
@@ -27,12 +26,19 @@ import {
   quoteValue,
 } from "./config-fields.js";
 import {
+  FileReadError,
+  type FileReadProblem,
+  maxConfigFileBytes,
+  readRegularFile,
+} from "./config-file.js";
+import {
   configErrorMessage,
   describeReceived,
   describeReceivedValue,
   isSecretPath,
 } from "./config-messages.js";
 import { providersSchema, webhookSecretOptions } from "./config-providers.js";
+import { findDuplicateKey } from "./json-duplicates.js";
 
 /** File read by {@link loadConfig} when no path is given; a missing default file is fine. */
 export const DEFAULT_CONFIG_FILE = "smsgate.config.json";
@@ -600,27 +606,44 @@ function parseJson(text: string, file: string): unknown {
   }
 }
 
-/** Reads a file, returning undefined when it does not exist. */
+/** The fix that the message names for each problem of reading the configuration file. */
+const readProblemFixes: Record<FileReadProblem, string> = {
+  "not-regular": "give the path of a JSON file",
+  "too-large": "give the path of the JSON configuration file",
+  "permission-denied": "check the file's permissions",
+  "read-failed": "check the file",
+};
+
+/** Reads the configuration file, returning undefined when it does not exist. */
 async function readOptionalFile(file: string): Promise<string | undefined> {
   try {
-    return await readFile(file, "utf8");
+    return await readRegularFile(file, maxConfigFileBytes);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return undefined;
+    if (!(error instanceof FileReadError)) {
+      throw error;
     }
 
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason =
-      code === "EISDIR"
-        ? "it is a directory; give the path of the JSON file"
-        : code === "EACCES"
-          ? "permission denied; check the file's permissions"
-          : String(error);
+    const fix = readProblemFixes[error.problem];
 
-    throw new ConfigError("", `Cannot read configuration file ${file}: ${reason}`, {
-      cause: error,
+    throw new ConfigError("", `Cannot read configuration file ${file}: ${error.message}; ${fix}`, {
+      cause: error.cause ?? error,
     });
   }
+}
+
+/** Raises a {@link ConfigError} when an object of the configuration text repeats a key. */
+function rejectDuplicateKeys(text: string, file: string): void {
+  const duplicate = findDuplicateKey(text);
+
+  if (duplicate === undefined) {
+    return;
+  }
+
+  throw new ConfigError(
+    formatOptionPath(duplicate.path),
+    `the key is given more than once in ${file} (lines ${duplicate.firstLine} and ` +
+      `${duplicate.line}), and JSON would use only the last; keep one of them`,
+  );
 }
 
 /**
@@ -630,8 +653,9 @@ async function readOptionalFile(file: string): Promise<string | undefined> {
  *
  * @example
  * const config = await loadConfig("./smsgate.config.json");
- * @throws {ConfigError} when the file given is missing or unreadable, is not valid JSON,
- *   names an unset variable, or fails validation. The message names the option path.
+ * @throws {ConfigError} when the file given is missing or unreadable, is not a regular file,
+ *   is larger than 1 MiB, is not valid JSON, repeats a key in an object, names an unset
+ *   variable, or fails validation. The message names the option path.
  */
 export async function loadConfig(
   path?: string,
@@ -666,6 +690,8 @@ export async function loadConfig(
       `Configuration file ${file} contains ${found}; it must contain one JSON object, such as {}`,
     );
   }
+
+  rejectDuplicateKeys(content, file);
 
   return parseConfig(document, env);
 }

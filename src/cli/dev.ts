@@ -5,10 +5,14 @@
  */
 
 import { randomBytes } from "node:crypto";
-import { link, mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { link, mkdir, rm, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ConfigError } from "../errors.js";
 import type { SmsgateConfig } from "./config.js";
+import { FileReadError, readRegularFile } from "./config-file.js";
+
+/** Maximum size of the development secrets file, which contains about 120 bytes. */
+const maxDevFileBytes = 64 * 1024;
 
 /** The contents of the development secrets file. */
 export interface DevSecrets {
@@ -77,19 +81,28 @@ function parseDevSecrets(value: unknown, path: string): DevSecrets {
  * Reads the development secrets of a store, or returns undefined when the file does not
  * exist yet (the server creates it on its first start).
  *
- * @throws {ConfigError} when the file exists but is not valid.
+ * @throws {ConfigError} when the file exists but cannot be read or is not valid.
  */
 export async function readDevSecrets(storePath: string): Promise<DevSecrets | undefined> {
   const path = devFilePath(storePath);
-  let text: string;
+  let text: string | undefined;
   try {
-    text = await readFile(path, "utf8");
+    text = await readRegularFile(path, maxDevFileBytes);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") {
-      return undefined;
+    if (!(error instanceof FileReadError)) {
+      throw error;
     }
 
-    throw error;
+    throw new ConfigError(
+      "",
+      `Cannot read development secrets file ${path}: ${error.message}; remove or rename it, ` +
+        "so that smsgate serve generates a new one on its next start",
+      { cause: error.cause ?? error },
+    );
+  }
+
+  if (text === undefined) {
+    return undefined;
   }
 
   let parsed: unknown;

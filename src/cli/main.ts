@@ -9,7 +9,15 @@ import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runOptout } from "./optout.js";
-import { type CliIo, ExitCode, UsageError, writeError, writeLine } from "./output.js";
+import {
+  type CliIo,
+  ExitCode,
+  type ProcessStreams,
+  reportOutputErrors,
+  UsageError,
+  writeError,
+  writeLine,
+} from "./output.js";
 import { runSend } from "./send.js";
 import { runServe } from "./serve.js";
 import { runSimulate } from "./simulate.js";
@@ -136,34 +144,40 @@ function packageVersion(path: string): string | undefined {
 
 /**
  * Runs the CLI on `process.argv` with the process's own streams and sets
- * `process.exitCode`. An unexpected error is printed with its stack and exits 1.
+ * `process.exitCode`.
  */
 export async function run(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
-  const io: CliIo = { stdout: process.stdout, stderr: process.stderr };
+  process.exitCode = await runWithStreams(argv, {
+    stdout: process.stdout,
+    stderr: process.stderr,
+  });
+}
 
-  // A reader that stops early, as `smsgate optout list | head` does, closes the pipe.
-  // The output is no longer wanted then, so the command ends instead of crashing. The
-  // server is left alone: it logs to stdout and shuts down only on a signal.
+/**
+ * Runs the CLI on the given process streams and resolves with the exit code. An unexpected
+ * error is printed with its stack and gives exit code 1.
+ */
+export async function runWithStreams(
+  argv: readonly string[],
+  streams: ProcessStreams,
+): Promise<number> {
+  // A write to stdout can fail after the command acted, such as on a full disk or when a
+  // reader stops early, as `smsgate optout list | head` does. The command then ends with
+  // its own exit code instead of crashing. The server is left alone, because it logs to
+  // stdout and shuts down only on a signal.
   if (argv[0] !== "serve") {
-    process.stdout.on("error", exitOnClosedPipe);
+    reportOutputErrors(streams);
   }
 
   try {
-    process.exitCode = await runCli(argv, io);
+    return await runCli(argv, streams);
   } catch (error) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
 
-    writeError(io, `unexpected error: ${detail}`);
-    process.exitCode = ExitCode.failure;
-  }
-}
+    writeError(streams, `unexpected error: ${detail}`);
 
-function exitOnClosedPipe(error: NodeJS.ErrnoException): void {
-  if (error.code !== "EPIPE") {
-    throw error;
+    return ExitCode.failure;
   }
-
-  process.exit(process.exitCode ?? ExitCode.ok);
 }
 
 function isEntryPoint(): boolean {

@@ -194,6 +194,24 @@ export class CsvReader {
   }
 }
 
+/** Bytes at the start of a file that {@link detectUtf16} looks at. */
+const utf16SampleBytes = 1024;
+
+/**
+ * Returns what makes the start of a file look like UTF-16 (a UTF-16 byte order mark, or a
+ * NUL byte, which UTF-8 text does not contain), or `undefined` when nothing does. A UTF-8
+ * byte order mark is no sign of UTF-16.
+ */
+export function detectUtf16(head: Uint8Array): string | undefined {
+  const [first, second] = head;
+
+  if ((first === 0xff && second === 0xfe) || (first === 0xfe && second === 0xff)) {
+    return "it starts with a UTF-16 byte order mark";
+  }
+
+  return head.subarray(0, utf16SampleBytes).includes(0) ? "it contains NUL bytes" : undefined;
+}
+
 /** Formats one CSV field, quoting it when it contains a comma, quote or line break. */
 export function csvField(value: string): string {
   return /[",\r\n]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value;

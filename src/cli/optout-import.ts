@@ -22,7 +22,7 @@ import { keepPseudonymKey } from "../consent/pseudonym-key.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
-import { CsvReader, type CsvRecord } from "./optout-csv.js";
+import { CsvReader, type CsvRecord, detectUtf16 } from "./optout-csv.js";
 import {
   type ConsentIdentity,
   describeKind,
@@ -232,8 +232,8 @@ function importEvent(row: ImportRow, hash: string): ConsentEvent {
 /**
  * Reads and checks an import file.
  *
- * @throws {ImportFileError} when the header has no `phone` column, a record is malformed
- *   CSV or the file is too long.
+ * @throws {ImportFileError} when the file looks like UTF-16, the header has no `phone`
+ *   column, a record is malformed CSV or the file is too long.
  */
 async function parseImportFile(file: string, region: CountryCode | undefined): Promise<ParsedFile> {
   const parsed: ParsedFile = {
@@ -255,7 +255,14 @@ async function parseImportFile(file: string, region: CountryCode | undefined): P
     }
   };
 
+  let first = true;
+
   for await (const chunk of createReadStream(file)) {
+    if (first) {
+      rejectUtf16(file, chunk as Buffer);
+      first = false;
+    }
+
     hash.update(chunk as Buffer);
     accept(reader.push(decoder.write(chunk as Buffer)));
   }
@@ -269,6 +276,21 @@ async function parseImportFile(file: string, region: CountryCode | undefined): P
 
   parsed.hash = hash.digest("hex").slice(0, 32);
   return parsed;
+}
+
+/**
+ * Rejects a file whose first bytes look like UTF-16, as spreadsheets save "Unicode text".
+ * Read as UTF-8, its header would not match any column name.
+ */
+function rejectUtf16(file: string, head: Buffer): void {
+  const sign = detectUtf16(head);
+
+  if (sign !== undefined) {
+    throw new ImportFileError(
+      `import file ${file} looks like UTF-16 text (${sign}); save it as UTF-8, such as ` +
+        '"CSV UTF-8" in a spreadsheet, and import it again. Nothing was imported',
+    );
+  }
 }
 
 function acceptRecord(

@@ -70,6 +70,8 @@ export function writeLine(sink: TextSink, text = ""): void {
 
 /** A sink with the backpressure signal of a Node.js writable stream. */
 interface DrainableSink extends TextSink {
+  readonly destroyed?: boolean;
+  readonly writableNeedDrain?: boolean;
   once(event: "drain" | "close", listener: () => void): unknown;
   removeListener(event: "drain" | "close", listener: () => void): unknown;
 }
@@ -90,6 +92,12 @@ export async function writeLineDrained(sink: TextSink, text: string): Promise<vo
   const accepted = sink.write(`${text}\n`);
 
   if (accepted !== false || !isDrainable(sink)) {
+    return;
+  }
+
+  // A write can also be refused because it failed, or because the stream is destroyed and
+  // has emitted `close` already. No `drain` follows then, so waiting would never end.
+  if (sink.writableNeedDrain === false || sink.destroyed === true) {
     return;
   }
 
@@ -115,6 +123,46 @@ export function writeJson(sink: TextSink, value: unknown): void {
 /** Writes an error message to stderr, prefixed with the program name. */
 export function writeError(io: CliIo, message: string): void {
   writeLine(io.stderr, `smsgate: ${message}`);
+}
+
+/** A sink that reports a failed write with an `error` event, as Node.js streams do. */
+export interface ErrorEmittingSink extends TextSink {
+  on(event: "error", listener: (error: Error) => void): unknown;
+}
+
+/** The stdout and stderr of the process, or streams that stand in for them in a test. */
+export interface ProcessStreams {
+  stdout: ErrorEmittingSink;
+  stderr: ErrorEmittingSink;
+}
+
+/**
+ * Keeps a failed write to stdout from crashing the process with exit code 1 after the
+ * command acted, such as ENOSPC on a full disk, EIO, or EPIPE from a reader that stopped
+ * early. A caller that retries on exit code 1 would repeat a send. The command runs on
+ * with its output dropped and keeps its own exit code. The first error is named on
+ * stderr, except EPIPE, because a reader such as `head` closes the pipe on purpose.
+ * Errors of stderr itself are ignored, because nothing is left to report them on.
+ */
+export function reportOutputErrors(streams: ProcessStreams): void {
+  let reported = false;
+
+  streams.stderr.on("error", () => {});
+  streams.stdout.on("error", (error) => {
+    if (reported) {
+      return;
+    }
+
+    reported = true;
+
+    if ((error as NodeJS.ErrnoException).code !== "EPIPE") {
+      writeLine(
+        streams.stderr,
+        `smsgate: writing to stdout failed (${errorMessage(error)}); the exit code still ` +
+          "reports the command's result",
+      );
+    }
+  });
 }
 
 /**

@@ -22,12 +22,13 @@ import {
   describeInvalidNumber,
   withRuntime,
 } from "./context.js";
-import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
+import { type CliIo, ExitCode, UsageError, writeError, writeJson, writeLine } from "./output.js";
 import { type Runtime, StoreNotFoundError } from "./runtime.js";
 import {
   type OptionSpec,
   optionalNonBlankString,
   optionalString,
+  type ParsedArgs,
   parseCommandArgs,
   readConfigOption,
   rejectExtraPositionals,
@@ -69,8 +70,47 @@ const exitCodes: Record<SendOutcome["status"], number> = {
 
 /** Runs `smsgate send` and resolves with its exit code. */
 export async function runSend(argv: string[], io: CliIo): Promise<number> {
-  const args = parseCommandArgs(argv, sendOptions, "send");
+  let args: ParsedArgs | undefined;
+  let command: SendCommand;
 
+  try {
+    args = parseCommandArgs(argv, sendOptions, "send");
+    command = readSendCommand(args);
+  } catch (error) {
+    const json = args === undefined ? hasJsonOption(argv) : args.values.json === true;
+
+    if (!(json && error instanceof UsageError)) {
+      throw error;
+    }
+
+    // Under --json, invalid usage prints the outcome object as an invalid number does.
+    writeJson(io.stdout, usageOutcome(error, args));
+
+    return ExitCode.usage;
+  }
+
+  const sent = await sendOnce(command.configPath, io, command.request);
+
+  printOutcome(io, sent, args.values.json === true);
+
+  return sent.exitCode;
+}
+
+/** Checks for `--json` among arguments that could not be parsed, before any `--`. */
+function hasJsonOption(argv: readonly string[]): boolean {
+  const end = argv.indexOf("--");
+
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
+/** The message and configuration path that the arguments of `send` give. */
+interface SendCommand {
+  request: SendRequest;
+  configPath: string | undefined;
+}
+
+/** Reads the options of `send`, raising a {@link UsageError} for a missing or empty one. */
+function readSendCommand(args: ParsedArgs): SendCommand {
   rejectExtraPositionals(args.positionals, 0, "send");
 
   const mediaUrls = stringList(args, "media-url");
@@ -88,11 +128,23 @@ export async function runSend(argv: string[], io: CliIo): Promise<number> {
     mediaUrls: mediaUrls.length > 0 ? mediaUrls : undefined,
   };
 
-  const sent = await sendOnce(readConfigOption(args, "send"), io, request);
+  return { request, configPath: readConfigOption(args, "send") };
+}
 
-  printOutcome(io, sent, args.values.json === true);
-
-  return sent.exitCode;
+/**
+ * Describes invalid usage as the outcome `--json` prints. `to` and `provider` are the values
+ * given when the arguments could be parsed, and `to` is empty otherwise.
+ */
+function usageOutcome(error: UsageError, args: ParsedArgs | undefined): SendOutcome {
+  return {
+    status: "invalid",
+    to: args === undefined ? "" : (optionalString(args, "to") ?? ""),
+    provider: args === undefined ? null : (optionalString(args, "provider") ?? null),
+    messageId: null,
+    reason: null,
+    code: null,
+    message: `Not sent: ${error.message}. Run "smsgate help send" for usage.`,
+  };
 }
 
 /**

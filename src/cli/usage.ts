@@ -235,7 +235,7 @@ export function parseCommandArgs(
       tokens: true,
     });
   } catch (error) {
-    throw new UsageError(describeParseError(error, command), command);
+    throw new UsageError(describeParseError(error, command, options), command);
   }
 
   rejectRepeatedOptions(parsed as ParsedWithTokens, options, command);
@@ -269,7 +269,49 @@ function rejectRepeatedOptions(
   }
 }
 
-function describeParseError(error: unknown, command: string): string {
+/** The value each option takes, for the message of an option given without one. */
+const optionValues = new Map<string, string>([
+  ["config", "the path of a configuration file"],
+  ["to", "a phone number"],
+  ["from", "a phone number or sender ID"],
+  ["body", "the message text"],
+  ["provider", "a provider name, such as twilio"],
+  ["media-url", "the URL of a media attachment"],
+  ["scope", "a sender, or * for every sender"],
+  ["reason", "the note to store with the event"],
+  ["format", "csv or jsonl"],
+  ["message-id", "a message ID"],
+  ["opt-out-type", "STOP, START or HELP"],
+  ["messaging-service-sid", "a messaging service SID (MG...)"],
+  ["concat-ref", "the reference shared by the parts"],
+  ["concat-total", "the number of parts"],
+  ["concat-part", "the number of this part"],
+  ["intent", "optout, optin or help"],
+  ["status", "a status, such as delivered"],
+  ["error-code", "an error code, such as 21610"],
+  ["method", "GET or POST"],
+  ["url", "a URL"],
+]);
+
+/**
+ * Returns the long form of the option that a parseArgs message quotes. The quote is
+ * `-c, --config <value>` for a missing value, whichever form was given, but `-c` alone for
+ * an ambiguous one.
+ */
+function longOptionName(quoted: string, options: OptionSpec): string {
+  const long = /--[^\s,<]+/.exec(quoted)?.[0];
+
+  if (long !== undefined) {
+    return long;
+  }
+
+  const short = quoted.replace(/^-/, "");
+  const name = Object.keys(options).find((key) => options[key]?.short === short);
+
+  return name === undefined ? quoted : `--${name}`;
+}
+
+function describeParseError(error: unknown, command: string, options: OptionSpec): string {
   const code = (error as { code?: string }).code;
   const message = error instanceof Error ? error.message : String(error);
   const quoted = /'([^']+)'/.exec(message)?.[1] ?? "";
@@ -279,15 +321,21 @@ function describeParseError(error: unknown, command: string): string {
   }
 
   if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
-    const name = quoted.split(" ")[0] ?? quoted;
+    const name = longOptionName(quoted, options);
 
     if (message.includes("ambiguous")) {
       return `option ${name} needs a value; write ${name}=VALUE for a value that starts with -`;
     }
 
-    return message.includes("argument missing")
-      ? `option ${name} needs a value`
-      : `option ${name} does not take a value`;
+    if (message.includes("argument missing")) {
+      const value = optionValues.get(name.slice(2));
+
+      return value === undefined
+        ? `option ${name} needs a value`
+        : `option ${name} needs a value: give ${value}`;
+    }
+
+    return `option ${name} does not take a value`;
   }
 
   return message;
