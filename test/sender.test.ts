@@ -77,6 +77,22 @@ describe("parseSenderIdentity", () => {
     });
   });
 
+  // The bundled metadata calls these invalid, but their lengths are possible, so a STOP from
+  // them is recorded. A newer metadata version may list their ranges.
+  test.each([
+    ["+15555550143", "+15555550143"],
+    ["+1 999 555 0143", "+19995550143"],
+    ["+447700900123", "+447700900123"],
+  ])("keeps %j of a possible length", (input, value) => {
+    expect(parseSenderIdentity(input)).toEqual({ kind: "e164", value });
+  });
+
+  it("keeps msisdn digits to valid numbers", () => {
+    const run = () => parseSenderIdentity("15555550143", { internationalDigits: true });
+
+    expect(run).toThrow(/not a valid number/);
+  });
+
   it("keeps msisdn short codes", () => {
     const identity = parseSenderIdentity("55501", { internationalDigits: true });
     expect(identity.kind).toBe("shortcode");

@@ -152,6 +152,28 @@ export function checkRegion(region: string | undefined): CountryCode | undefined
   );
 }
 
+/**
+ * Reads a number in international form, `+` and country code first, whose length is
+ * possible for its country although the bundled metadata does not call it valid, such as a
+ * number of a range opened after that metadata was made. Returns `undefined` for any other
+ * input. Senders of inbound webhooks are read with it, so that their opt-outs are recorded.
+ */
+export function readPossibleInternational(input: string): PhoneNumber | undefined {
+  const text = cleanInput(input);
+
+  if (!text.startsWith("+")) {
+    return undefined;
+  }
+
+  try {
+    const parsed = parsePhoneNumberWithError(text, { extract: false });
+
+    return parsed.isPossible() && parsed.ext === undefined ? { e164: parsed.number } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 function parseValid(input: string, text: string, region: CountryCode | undefined): PhoneNumber {
   let parsed: LibPhoneNumber;
   try {

@@ -9,6 +9,8 @@ import {
   normalizeCleanText,
   normalizeInternationalDigits,
   normalizePhoneNumber,
+  type PhoneNumber,
+  readPossibleInternational,
 } from "./normalize.js";
 
 /** Options of {@link parseSenderIdentity}. */
@@ -87,7 +89,7 @@ export function parseSenderIdentity(input: string, options: SenderOptions = {}):
   const text = cleanInput(input);
 
   if (text.startsWith("+")) {
-    return rememberInternational(input, phoneIdentity(normalizePhoneNumber(input)));
+    return rememberInternational(input, phoneIdentity(normalizeSignedSender(input)));
   }
 
   // NOTE: providers send phone numbers in E.164, so bare digits here are taken as a short
@@ -236,6 +238,27 @@ function rememberInternational(input: string, identity: SenderIdentity): SenderI
 
   recentInternational.set(input, identity);
   return { ...identity };
+}
+
+/**
+ * Normalises a sender written with `+`. A number that the metadata does not call valid, but
+ * whose length is possible, is kept as given: a provider delivered a message from it, and
+ * an opt-out it sends must be recorded even when the bundled metadata is older than the
+ * number. Digits without `+`, such as a Vonage `msisdn`, get no such reading, because a
+ * national number without its country code could then be taken for another country's.
+ */
+function normalizeSignedSender(input: string): PhoneNumber {
+  try {
+    return normalizePhoneNumber(input);
+  } catch (error) {
+    const possible = readPossibleInternational(input);
+
+    if (possible === undefined) {
+      throw error;
+    }
+
+    return possible;
+  }
 }
 
 function phoneIdentity(phone: { e164: string; country?: string | undefined }): SenderIdentity {
