@@ -73,7 +73,7 @@ describe("event times", () => {
     expect(seen.optOut[0]?.occurredAt.toISOString()).toBe(earlier);
   });
 
-  it("ends a whole-second opt-out time at its second's end", async () => {
+  it("ends a whole-second time at its second's end", async () => {
     const { gateway, seen } = setup();
 
     await gateway.handleWebhook(
@@ -88,36 +88,31 @@ describe("event times", () => {
     );
 
     expect(seen.optOut[0]?.occurredAt.toISOString()).toBe("2025-05-01T12:00:00.999Z");
-    expect(seen.optIn[0]?.occurredAt.toISOString()).toBe("2025-05-01T12:00:01.000Z");
+    expect(seen.optIn[0]?.occurredAt.toISOString()).toBe("2025-05-01T12:00:01.999Z");
   });
 
-  it("lets a STOP beat a manual opt-in of its second", async () => {
+  it("orders a second's events by receipt", async () => {
     const { gateway, store } = setup();
-    const second = Math.floor(Date.now() / 1000) * 1000 - 1000;
-    const manual = (id: string, action: "opt-in" | "opt-out") => ({
-      id,
+    const second = new Date(Math.floor(Date.now() / 1000) * 1000 - 1000);
+    const providerTime = second.toISOString();
+
+    await store.record({
+      id: "manual-in",
       phone: person,
-      action,
+      action: "opt-in",
       sender: "*",
-      source: "manual" as const,
-      occurredAt: new Date(second + 345),
+      source: "manual",
+      occurredAt: new Date(second.getTime() + 345),
     });
-
-    await store.record(manual("manual-in", "opt-in"));
-    await gateway.handleWebhook(
-      "fake",
-      inbound("W3", "STOP", { providerTime: new Date(second).toISOString() }),
-      { kind: "inbound" },
-    );
+    await gateway.handleWebhook("fake", inbound("W3", "STOP", { providerTime }), {
+      kind: "inbound",
+    });
     expect(await store.isOptedOut(person)).toBe(true);
 
-    await store.record(manual("manual-out", "opt-out"));
-    await gateway.handleWebhook(
-      "fake",
-      inbound("W4", "START", { providerTime: new Date(second).toISOString() }),
-      { kind: "inbound" },
-    );
-    expect(await store.isOptedOut(person)).toBe(true);
+    await gateway.handleWebhook("fake", inbound("W4", "START", { providerTime }), {
+      kind: "inbound",
+    });
+    expect(await store.isOptedOut(person)).toBe(false);
   });
 
   it("uses receipt time for a future provider time", async () => {

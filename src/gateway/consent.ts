@@ -61,7 +61,7 @@ export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
     provider: report.provider,
     messageId: report.messageId,
     providerCode: report.errorCode,
-    occurredAt: eventTime(report.providerTime, report.receivedAt, "opt-out"),
+    occurredAt: eventTime(report.providerTime, report.receivedAt),
   };
 }
 
@@ -72,11 +72,7 @@ export function reportEvent(report: DeliveryReport): ConsentEvent | undefined {
  * The newest event decides, so a time ahead of the clock would outvote the person's next
  * reply, and stores reject one more than 5 minutes ahead or before 1990 on every retry.
  */
-function eventTime(
-  providerTime: Date | undefined,
-  receivedAt: Date,
-  action: "opt-out" | "opt-in",
-): Date {
+function eventTime(providerTime: Date | undefined, receivedAt: Date): Date {
   const now = new Date();
   const received = receivedAt <= now ? receivedAt : now;
   const usable =
@@ -88,15 +84,15 @@ function eventTime(
     return received;
   }
 
-  return action === "opt-out" ? latestInSecond(providerTime, received) : providerTime;
+  return latestInSecond(providerTime, received);
 }
 
 /**
  * Returns the end of the second of a provider time in whole seconds, such as Vonage's, but
- * no later than the receipt. Such a time only places the event within that second, so an
- * opt-out takes the latest time possible, and an opt-in in the same second, such as one from
- * the command line, does not outvote it. A time with milliseconds is returned as
- * it is.
+ * no later than the receipt. Such a time only places the event within that second, so the
+ * events of one second keep the order they arrived in: a STOP received after an opt-in of
+ * the same second, such as one from the command line, outvotes it. A time with milliseconds
+ * is returned as it is.
  */
 function latestInSecond(providerTime: Date, received: Date): Date {
   const time = providerTime.getTime();
@@ -144,6 +140,6 @@ function inboundEvent(
     messageId: message.messageId,
     text: message.text,
     keyword: classification.keyword,
-    occurredAt: eventTime(message.providerTime, message.receivedAt, action),
+    occurredAt: eventTime(message.providerTime, message.receivedAt),
   };
 }
