@@ -269,6 +269,28 @@ describe("Gateway.handleWebhook answers", () => {
     expect(seen.optOut).toHaveLength(0);
   });
 
+  it("answers 500 for an invalid request", async () => {
+    const { gateway, seen } = setup();
+    const valid = inbound("M1", "STOP");
+    const requests = [
+      undefined,
+      null,
+      "STOP",
+      { ...valid, url: undefined },
+      { ...valid, headers: { "x-fake-signature": "fake-secret" } },
+      { ...valid, body: '{"inbound":[]}' },
+    ];
+
+    for (const request of requests) {
+      const answer = await gateway.handleWebhook("fake", request as never, { kind: "inbound" });
+
+      expect(answer.status, JSON.stringify(request)).toBe(500);
+      expect(answer.body).toContain("handleWebhook() needs a request");
+    }
+
+    expect(seen.optOut).toHaveLength(0);
+  });
+
   it("answers 500 for an invalid logger", async () => {
     const { gateway, seen } = setup();
     const options = { kind: "inbound", logger: { info: () => {} } };

@@ -412,6 +412,19 @@ describe("server limits", () => {
     expect(clientError?.object.code).toBe("ERR_HTTP_REQUEST_TIMEOUT");
   });
 
+  it("logs oversized headers once", async () => {
+    const logger = recordingLogger();
+    const { server } = await startDev({}, logger);
+    const header = `X-Padding: ${"a".repeat(70_000)}\r\n`;
+
+    const raw = await sendRaw(server.port, `GET /healthz HTTP/1.1\r\nHost: x\r\n${header}\r\n`);
+
+    expect(raw.startsWith("HTTP/1.1 431")).toBe(true);
+    const errors = logger.entries.filter((entry) => entry.message === "Client connection error");
+    expect(errors).toHaveLength(1);
+    expect(errors[0]?.object.code).toBe("HPE_HEADER_OVERFLOW");
+  });
+
   it("cuts off a client that never ends its headers", async () => {
     const { server } = await startDev({ limits: small });
 

@@ -228,6 +228,11 @@ interface ServerContext {
   clientErrors: RateLimitedLog;
   /** Responses in progress, by socket, so a client error knows whether one started. */
   responses: WeakMap<Socket, ServerResponse>;
+  /**
+   * Sockets whose client error was handled. The parser can report an error again for data
+   * that arrives before the socket closes, which would log the same line twice.
+   */
+  failedSockets: WeakSet<Socket>;
   inFlight: number;
   closing: boolean;
   /** Called during shutdown when the last request in flight ends. */
@@ -445,6 +450,13 @@ async function handleRequest(
 
 /** Responds to requests the HTTP parser rejected or timed out, then closes the socket. */
 function handleClientError(context: ServerContext, error: Error, socket: Socket): void {
+  if (context.failedSockets.has(socket)) {
+    socket.destroySoon();
+    return;
+  }
+
+  context.failedSockets.add(socket);
+
   const code = (error as NodeJS.ErrnoException).code;
   const extra = context.clientErrors.admit();
   if (extra) {
@@ -645,6 +657,7 @@ export async function startServer(
     health: new HealthCheck(runtime, logger),
     clientErrors: new RateLimitedLog(10),
     responses: new WeakMap(),
+    failedSockets: new WeakSet(),
     inFlight: 0,
     closing: false,
   };

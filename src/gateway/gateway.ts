@@ -109,7 +109,7 @@ export class Gateway extends EventEmitter<GatewayEvents> {
     request: WebhookRequest,
     options: HandleWebhookOptions,
   ): Promise<WebhookResponse> {
-    const invalid = invalidCall(options);
+    const invalid = invalidCall(request, options);
 
     if (invalid !== undefined) {
       this.#options.logger.error({ provider: providerName }, invalid);
@@ -391,10 +391,22 @@ function checkBulkArguments(requests: unknown, options: { concurrency?: unknown 
 }
 
 /**
- * Checks the options of a `handleWebhook()` call, which callers in JavaScript can leave out
- * or get wrong, and returns what is wrong with them.
+ * Checks the request and options of a `handleWebhook()` call, which callers in JavaScript
+ * can leave out or get wrong, and returns what is wrong with them.
  */
-function invalidCall(options: HandleWebhookOptions | undefined): string | undefined {
+function invalidCall(
+  request: WebhookRequest | undefined,
+  options: HandleWebhookOptions | undefined,
+): string | undefined {
+  const problem = requestProblem(request);
+
+  if (problem !== undefined) {
+    return (
+      `handleWebhook() needs a request with method, url, headers (a Headers object) and ` +
+      `body (a Uint8Array of the raw bytes), but ${problem}`
+    );
+  }
+
   const kind = (options as Partial<HandleWebhookOptions> | undefined)?.kind;
 
   if (kind !== "inbound" && kind !== "status") {
@@ -414,6 +426,25 @@ function invalidCall(options: HandleWebhookOptions | undefined): string | undefi
   }
 
   return undefined;
+}
+
+/** Describes what the request of a `handleWebhook()` call lacks, or returns undefined. */
+function requestProblem(request: unknown): string | undefined {
+  if (typeof request !== "object" || request === null) {
+    return `received ${request === null ? "null" : typeof request}`;
+  }
+
+  const { method, url, headers, body } = request as Partial<Record<string, unknown>>;
+
+  if (typeof method !== "string" || typeof url !== "string") {
+    return "its method or url is not a string";
+  }
+
+  if (typeof (headers as Headers | undefined)?.get !== "function") {
+    return "its headers have no get() method";
+  }
+
+  return body instanceof Uint8Array ? undefined : "its body is not a Uint8Array";
 }
 
 function describeValue(value: unknown): string {
