@@ -769,6 +769,14 @@ describe("optout forget", () => {
     expect(state.erased).toBe(true);
   });
 
+  it("history names the erased events", async () => {
+    const result = await cli("optout", "history", person, "--config", configPath);
+
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain(`No consent events are recorded for ${person} under its`);
+    expect(result.stdout).toContain("It was erased, and its pseudonym keeps 1 event");
+  });
+
   it("send to an erased number exits 3", async () => {
     const before = api.requests.length;
 

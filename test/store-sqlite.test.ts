@@ -94,6 +94,21 @@ describe("SqliteOptOutStore on disk", () => {
     fs.rmSync(directory, { recursive: true, force: true });
   });
 
+  it("names a deleted WAL file at open", async () => {
+    const server = open();
+    for (const phone of ["+12025550131", "+12025550132", "+12025550133"]) {
+      await server.record(stopEvent(phone));
+    }
+    fs.rmSync(`${file}-wal`);
+
+    const error = catchSync(() => open());
+
+    expect(isStoreError(error)).toBe(true);
+    expect((error as Error).message).toContain("SQLITE_IOERR_SHORT_READ");
+    expect((error as Error).message).toContain("deleted, truncated or replaced");
+    expect((error as Error).message).toContain("start the server again");
+  });
+
   it("sets WAL and synchronous FULL", async () => {
     const store = open({ busyTimeoutMs: 1234 });
 

@@ -202,7 +202,9 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     case "remove":
       return recordManual(io, store, manualEvent(identity, "opt-in", scope, call), call);
     case "history":
-      return printHistory(io, phone, await store.history(phone), call.json);
+      return printHistory(io, phone, await store.history(phone), call.json, {
+        erasedEvents: await countErasedEvents(runtime, phone),
+      });
     default:
       return printList(io, store.listOptedOut(scope), scope, call.json);
   }
@@ -445,14 +447,40 @@ function describeEvent(event: ConsentEvent): string {
   return parts.join(", ");
 }
 
+/**
+ * Counts the events that `optout forget` moved from a number to its pseudonym, which still
+ * decide its sends. Returns 0 when no pseudonym key is configured.
+ */
+async function countErasedEvents(runtime: Runtime, phone: string): Promise<number> {
+  const key = runtime.config.privacy.pseudonymKey;
+
+  if (key === undefined) {
+    return 0;
+  }
+
+  return (await runtime.store.history(pseudonymOf(key, phone))).length;
+}
+
 function printHistory(
   io: CliIo,
   phone: string,
   events: readonly ConsentEvent[],
   json: boolean,
+  { erasedEvents }: { erasedEvents: number },
 ): number {
   if (json) {
     writeJson(io.stdout, events);
+
+    return ExitCode.ok;
+  }
+
+  if (events.length === 0 && erasedEvents > 0) {
+    writeLine(
+      io.stdout,
+      `No consent events are recorded for ${phone} under its number. It was erased, and ` +
+        `its pseudonym keeps ${erasedEvents} ${erasedEvents === 1 ? "event" : "events"} ` +
+        "without the number and the text. optout status shows the state that decides its sends.",
+    );
 
     return ExitCode.ok;
   }

@@ -14,6 +14,13 @@ const hints: ReadonlyArray<readonly [string, string]> = [
   ],
   ["SQLITE_LOCKED", "A statement on the same connection holds a lock. Retry the operation."],
   ["SQLITE_FULL", "The disk or the file size limit is full. Free space and retry."],
+  [
+    "SQLITE_IOERR_SHORT_READ",
+    "The file or its -wal file is shorter than SQLite expected, for example because one of " +
+      "them was deleted, truncated or replaced while a server had the store open. Stop " +
+      "every process that uses the store, restore the files if they were deleted, and " +
+      "start the server again.",
+  ],
   ["SQLITE_IOERR", "The operating system reported an I/O error. Check the disk and retry."],
   ["SQLITE_READONLY", "The file or its directory is not writable. Check the permissions."],
   ["SQLITE_CORRUPT", "The file is damaged. Restore it from a backup."],
