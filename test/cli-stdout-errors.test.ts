@@ -162,8 +162,34 @@ describe("stdout write errors", () => {
     });
     await settle();
 
-    expect(code).toBe(0);
+    expect(code).toBe(1);
     expect(stderr.attempts).toBe(1);
+  });
+
+  it("export on a full disk exits 1", async () => {
+    const stdout = failingStream("ENOSPC", "no space left on device");
+    const stderr = recordingStream();
+
+    const code = await runWithStreams(["optout", "export", "--config", configPath], {
+      stdout,
+      stderr,
+    });
+    await settle();
+
+    expect(code).toBe(1);
+    expect(stderr.text()).toBe(
+      "smsgate: writing to stdout failed (ENOSPC: no space left on device, write); " +
+        "the output is incomplete, so the command exits 1\n",
+    );
+  });
+
+  it("version on a full disk exits 1", async () => {
+    const stdout = failingStream("EIO", "i/o error");
+    const stderr = recordingStream();
+
+    const code = await runWithStreams(["--version"], { stdout, stderr });
+
+    expect(code).toBe(1);
   });
 
   it("writeLineDrained returns after a failed write", async () => {

@@ -104,6 +104,46 @@ describe("configuration file size", () => {
   });
 });
 
+describe("configuration encoding", () => {
+  it("rejects UTF-16 with and without a byte order mark", async () => {
+    const text = '{ "store": { "type": "memory" } }';
+    const files = {
+      "bom.json": Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, "utf16le")]),
+      "plain.json": Buffer.from(text, "utf16le"),
+    };
+
+    for (const [name, bytes] of Object.entries(files)) {
+      const file = join(directory, name);
+      await writeFile(file, bytes);
+
+      const error = await configErrorOf(file);
+
+      expect(error.message, name).toContain(`${file} looks like UTF-16 text`);
+    }
+  });
+});
+
+describe("configuration nesting", () => {
+  it("rejects thousands of levels", async () => {
+    const file = join(directory, "deep.json");
+    await writeFile(file, `${'{"x":'.repeat(3000)}1${"}".repeat(3000)}`);
+
+    const error = await configErrorOf(file);
+
+    expect(error.message).toContain(file);
+    expect(error.message).toContain("more than 32 levels deep");
+  });
+
+  it("accepts a nested body template", async () => {
+    const file = join(directory, "template.json");
+    await writeFile(file, JSON.stringify({ x: { y: { z: [[[{ a: 1 }]]] } } }));
+
+    const error = await configErrorOf(file);
+
+    expect(error.message).not.toContain("levels deep");
+  });
+});
+
 describe("configuration duplicate keys", () => {
   it("rejects a repeated top-level key", async () => {
     const file = join(directory, "twice.json");

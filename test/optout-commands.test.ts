@@ -600,6 +600,26 @@ describe("optout export", () => {
     expect(text.stdout).not.toContain("but opted out for sender");
   });
 
+  it("status names a * opt-out a sender opt-in left", async () => {
+    const phone = "+12025550237";
+    await cli("optout", "add", phone, "--config", configPath);
+    await cli("optout", "remove", phone, "--scope", "+12025550199", "--config", configPath);
+
+    const json = await status(phone);
+    const text = await cli("optout", "status", phone, "--config", configPath);
+    const send = await cli(
+      ...["send", "--to", phone, "--body", "hi", "--from", "+12025550100"],
+      ...["--config", configPath],
+    );
+
+    expect(json.optedOut).toBe(false);
+    expect(json.blockedSenders).toEqual([
+      { sender: "*", since: expect.any(String), source: "manual" },
+    ]);
+    expect(text.stdout).toContain("but opted out for every sender without a newer opt-in");
+    expect(send.code).toBe(3);
+  });
+
   it("round-trips webhook senders", async () => {
     const source = await writeConfig(join(dir, "webhook-source"), {
       store: { type: "sqlite", path: join(dir, "d.db") },
@@ -695,14 +715,22 @@ describe("optout on the memory store", () => {
     }
   });
 
-  it("status reads the store with a warning", async () => {
+  it("read commands exit 2", async () => {
     const memory = await writeConfig(join(dir, "memory-read"), memoryConfig());
+    const calls = [
+      ["status", "+12025550143", "--json"],
+      ["history", "+12025550143"],
+      ["list"],
+      ["export"],
+    ];
 
-    const result = await cli("optout", "status", "+12025550143", "--config", memory);
+    for (const call of calls) {
+      const result = await cli("optout", ...call, "--config", memory);
 
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain("is not opted out");
-    expect(result.stderr).toContain("warning: the memory store of this command is empty");
+      expect(result.code, call[0]).toBe(2);
+      expect(result.stderr, call[0]).toContain("would read the memory store, which is empty");
+      expect(result.stdout, call[0]).toBe("");
+    }
   });
 
   it("send exits 2 without sending", async () => {
@@ -723,6 +751,21 @@ describe("optout on the memory store", () => {
 });
 
 describe("optout add", () => {
+  it("takes a + number the metadata does not list", async () => {
+    // A webhook from +15555550143 is recorded under it, so its block must be readable.
+    const phone = "+15555550143";
+
+    const added = await cli("optout", "add", phone, "--config", configPath);
+    const history = await cli("optout", "history", phone, "--json", "--config", configPath);
+    const file = await csvFile(`phone,action,scope\n${phone},opt-in,*\n`);
+    const imported = await cli("optout", "import", file, "--config", configPath);
+
+    expect(added.code).toBe(0);
+    expect(JSON.parse(history.stdout)).toHaveLength(1);
+    expect(imported.code).toBe(0);
+    expect(await status(phone)).toMatchObject({ phone, optedOut: false });
+  });
+
   it("notes a sender ID blocks nothing", async () => {
     const result = await cli("optout", "add", "ACME2", "--config", configPath);
     const history = await cli("optout", "history", "ACME2", "--json", "--config", configPath);

@@ -671,6 +671,14 @@ export async function loadConfig(
     return parseConfig({}, env);
   }
 
+  // Read as UTF-8, a UTF-16 byte order mark becomes two U+FFFD, and UTF-16 text has NULs.
+  if (text.startsWith("\uFFFD\uFFFD") || text.includes("\u0000")) {
+    throw new ConfigError(
+      "",
+      `Configuration file ${file} looks like UTF-16 text; save it as UTF-8 and try again`,
+    );
+  }
+
   const content = text.replace(/^\uFEFF/, "");
   if (content.trim() === "") {
     throw new ConfigError(
@@ -692,6 +700,39 @@ export async function loadConfig(
   }
 
   rejectDuplicateKeys(content, file);
+  rejectDeepNesting(document, file);
 
   return parseConfig(document, env);
+}
+
+/**
+ * Deepest nesting of objects and arrays that a configuration file may have. The options,
+ * with the body template of a generic provider, need far fewer levels, and the checks
+ * walk a document recursively, which thousands of levels would overflow.
+ */
+const maxConfigDepth = 32;
+
+/** Rejects a document nested deeper than {@link maxConfigDepth}, without recursion. */
+function rejectDeepNesting(document: object, file: string): void {
+  const pending: Array<[value: unknown, depth: number]> = [[document, 1]];
+
+  for (let item = pending.pop(); item !== undefined; item = pending.pop()) {
+    const [value, depth] = item;
+
+    if (typeof value !== "object" || value === null) {
+      continue;
+    }
+
+    if (depth > maxConfigDepth) {
+      throw new ConfigError(
+        "",
+        `Configuration file ${file} nests objects or arrays more than ${maxConfigDepth} ` +
+          "levels deep; no option is nested that deep, so check the file",
+      );
+    }
+
+    for (const child of Object.values(value)) {
+      pending.push([child, depth + 1]);
+    }
+  }
 }

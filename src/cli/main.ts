@@ -165,12 +165,18 @@ export async function runWithStreams(
   // reader stops early, as `smsgate optout list | head` does. The command then ends with
   // its own exit code instead of crashing. The server is left alone, because it logs to
   // stdout and shuts down only on a signal.
-  if (argv[0] !== "serve") {
-    reportOutputErrors(streams);
-  }
+  const outputIsTheResult = producesOnlyOutput(argv);
+  const failure =
+    argv[0] === "serve" ? { lost: false } : reportOutputErrors(streams, outputIsTheResult);
 
   try {
-    return await runCli(argv, streams);
+    const code = await runCli(argv, streams);
+
+    // A failed write reports its error on a later turn of the event loop.
+    await new Promise((resolve) => setImmediate(resolve));
+
+    // An export that lost rows to a full disk must not look like a finished backup.
+    return failure.lost && outputIsTheResult && code === ExitCode.ok ? ExitCode.failure : code;
   } catch (error) {
     const detail = error instanceof Error ? (error.stack ?? error.message) : String(error);
 
@@ -178,6 +184,31 @@ export async function runWithStreams(
 
     return ExitCode.failure;
   }
+}
+
+/** Subcommands of `optout` that only read the store and print what they read. */
+const readingOptoutSubcommands: ReadonlySet<string> = new Set([
+  "status",
+  "history",
+  "list",
+  "export",
+]);
+
+/**
+ * Checks whether a command's only result is its output, as for `optout export`, help and
+ * the version. Commands that act, such as `send` or `optout add`, report their action in
+ * their exit code whether or not their output arrived.
+ */
+function producesOnlyOutput(argv: readonly string[]): boolean {
+  const [command, ...rest] = argv;
+
+  if (command === "optout") {
+    const subcommand = rest.find((token) => !token.startsWith("-"));
+
+    return subcommand !== undefined && readingOptoutSubcommands.has(subcommand);
+  }
+
+  return ["help", "-h", "--help", "-v", "--version"].includes(command ?? "");
 }
 
 function isEntryPoint(): boolean {

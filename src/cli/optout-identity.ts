@@ -27,7 +27,10 @@ const nonRecipientKinds: ReadonlySet<ConsentIdentity["kind"]> = new Set([
  * reads a recipient, so an imported or manual block applies to the sends it should stop.
  * A value that is no recipient is read as the webhook path reads a sender, so a channel
  * address (`whatsapp:+1…`), an alphanumeric sender ID or a messaging service SID gets
- * the key its webhook events are stored under. A pseudonym stays as given.
+ * the key its webhook events are stored under. So does a number written with `+` that the
+ * phone metadata does not call valid but whose length is possible, which webhooks record
+ * as given, so that its opt-outs can be read, changed and imported. A pseudonym stays as
+ * given.
  *
  * NOTE: webhooks store any 3 to 8 digits as a short code, but here 7 or 8 digits are read
  * as a recipient is. They become a national number when they form one in `region`, and
@@ -53,7 +56,7 @@ export function readConsentIdentity(
       throw error;
     }
 
-    const sender = readNonRecipient(text, region);
+    const sender = readAsSender(text, region);
 
     if (sender === undefined) {
       throw error;
@@ -107,14 +110,16 @@ export function describeKind(kind: ConsentIdentity["kind"]): string {
   }
 }
 
-function readNonRecipient(
-  text: string,
-  region: CountryCode | undefined,
-): ConsentIdentity | undefined {
+/**
+ * Reads a value that is no recipient as the webhook path reads a sender. Only a number that
+ * the recipient reading rejected comes back as `e164`: one written with `+` whose length is
+ * possible, though the metadata does not call it valid.
+ */
+function readAsSender(text: string, region: CountryCode | undefined): ConsentIdentity | undefined {
   try {
     const sender = parseSenderIdentity(text, { defaultRegion: region });
 
-    return nonRecipientKinds.has(sender.kind)
+    return nonRecipientKinds.has(sender.kind) || sender.kind === "e164"
       ? { value: sender.value, kind: sender.kind }
       : undefined;
   } catch (error) {

@@ -170,13 +170,16 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     return ExitCode.usage;
   }
 
+  // The memory store of a command starts empty, so a read would return "not opted out" for
+  // a number that `smsgate serve` recorded as opted out in its own memory.
   if (runtime.config.store.type === "memory") {
     writeError(
       io,
-      `warning: the memory store of this command is empty, so optout ${call.subcommand} ` +
-        "shows none of the opt-outs smsgate serve recorded; set store.type to sqlite or " +
-        "postgres to read them",
+      `optout ${call.subcommand} would read the memory store, which is empty in this ` +
+        "command and holds none of the opt-outs smsgate serve recorded; set store.type to " +
+        "sqlite or postgres to read them",
     );
+    return ExitCode.usage;
   }
 
   if (call.subcommand === "import") {
@@ -368,8 +371,16 @@ async function readBlockedSenders(runtime: Runtime, phone: string): Promise<Cons
   // The guard reads a sender's row and the `*` row and takes the newer one, so only the
   // senders whose deciding event comes after the one of `*`, in consent order, are blocked.
   const overEverySender = deciding.findIndex((event) => event.sender === ALL_SENDERS);
+  const blocked = deciding.slice(overEverySender + 1).filter(isOptOut);
+  const global = deciding[overEverySender];
 
-  return deciding.slice(overEverySender + 1).filter((event) => event.action === "opt-out");
+  // An opt-out for `*` still blocks every sender without a newer opt-in of its own, such
+  // as after a STOP for every sender and a START to one number.
+  return global !== undefined && isOptOut(global) ? [global, ...blocked] : blocked;
+}
+
+function isOptOut(event: ConsentEvent): boolean {
+  return event.action === "opt-out";
 }
 
 function printStatus(io: CliIo, state: StatusState, json: boolean): number {
@@ -390,9 +401,14 @@ function printStatus(io: CliIo, state: StatusState, json: boolean): number {
   writeLine(io.stdout, describeState(state));
 
   for (const event of blocked) {
+    const senders =
+      event.sender === ALL_SENDERS
+        ? "every sender without a newer opt-in of its own"
+        : `sender ${event.sender}`;
+
     writeLine(
       io.stdout,
-      `  but opted out for sender ${event.sender} since ${event.occurredAt.toISOString()}: ` +
+      `  but opted out for ${senders} since ${event.occurredAt.toISOString()}: ` +
         `${describeEvent(event)}.`,
     );
   }

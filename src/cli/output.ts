@@ -140,29 +140,43 @@ export interface ProcessStreams {
  * Keeps a failed write to stdout from crashing the process with exit code 1 after the
  * command acted, such as ENOSPC on a full disk, EIO, or EPIPE from a reader that stopped
  * early. A caller that retries on exit code 1 would repeat a send. The command runs on
- * with its output dropped and keeps its own exit code. The first error is named on
+ * with its output dropped. A command whose output is its result, such as `optout export`,
+ * then exits 1 (see the caller), and any other keeps its own exit code. The first error is named on
  * stderr, except EPIPE, because a reader such as `head` closes the pipe on purpose.
  * Errors of stderr itself are ignored, because nothing is left to report them on.
  */
-export function reportOutputErrors(streams: ProcessStreams): void {
-  let reported = false;
+export function reportOutputErrors(
+  streams: ProcessStreams,
+  outputIsTheResult: boolean,
+): OutputFailure {
+  const failure: OutputFailure = { lost: false };
 
   streams.stderr.on("error", () => {});
   streams.stdout.on("error", (error) => {
-    if (reported) {
+    if (failure.lost || (error as NodeJS.ErrnoException).code === "EPIPE") {
       return;
     }
 
-    reported = true;
-
-    if ((error as NodeJS.ErrnoException).code !== "EPIPE") {
-      writeLine(
-        streams.stderr,
-        `smsgate: writing to stdout failed (${errorMessage(error)}); the exit code still ` +
-          "reports the command's result",
-      );
-    }
+    failure.lost = true;
+    writeLine(
+      streams.stderr,
+      outputIsTheResult
+        ? `smsgate: writing to stdout failed (${errorMessage(error)}); the output is ` +
+            "incomplete, so the command exits 1"
+        : `smsgate: writing to stdout failed (${errorMessage(error)}); the exit code still ` +
+            "reports the command's result",
+    );
   });
+
+  return failure;
+}
+
+/**
+ * Whether a write to stdout failed for another reason than a reader that closed the pipe,
+ * so that output was lost.
+ */
+export interface OutputFailure {
+  lost: boolean;
 }
 
 /**
