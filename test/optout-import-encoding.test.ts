@@ -77,6 +77,17 @@ describe("optout import encoding", () => {
     expect(report.error).toContain("looks like UTF-16 text");
   });
 
+  it("rejects Latin-1 bytes", async () => {
+    const bytes = Buffer.from("phone,note\n+12025550143,caf\xe9\n", "latin1");
+
+    const result = await importFile("latin1.csv", bytes);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("is not valid UTF-8 after byte 0");
+    expect(result.stderr).toContain("Latin-1 or Windows-1252");
+    expect(result.stdout).not.toContain("Imported");
+  });
+
   it("imports UTF-8 with BOM", async () => {
     const result = await importFile("utf8-bom.csv", Buffer.from(`\uFEFF${csv}`, "utf8"));
 

@@ -11,7 +11,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { stat } from "node:fs/promises";
-import { StringDecoder } from "node:string_decoder";
+import { TextDecoder } from "node:util";
 import { pseudonymKeyCheck } from "../consent/erasure.js";
 import {
   earliestOccurredAt,
@@ -246,7 +246,9 @@ async function parseImportFile(file: string, region: CountryCode | undefined): P
     header: undefined,
   };
   const hash = createHash("sha256");
-  const decoder = new StringDecoder("utf8");
+  // `fatal` rejects bytes that are not UTF-8, such as a note saved as Latin-1, which a
+  // lenient decoder would store as U+FFFD. `ignoreBOM` keeps a BOM for the CSV reader.
+  const decoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
   const reader = new CsvReader();
   const now = new Date();
   const accept = (records: CsvRecord[]) => {
@@ -255,19 +257,19 @@ async function parseImportFile(file: string, region: CountryCode | undefined): P
     }
   };
 
-  let first = true;
+  let offset = 0;
 
   for await (const chunk of createReadStream(file)) {
-    if (first) {
+    if (offset === 0) {
       rejectUtf16(file, chunk as Buffer);
-      first = false;
     }
 
     hash.update(chunk as Buffer);
-    accept(reader.push(decoder.write(chunk as Buffer)));
+    accept(reader.push(decodeUtf8(file, decoder, chunk as Buffer, offset)));
+    offset += (chunk as Buffer).length;
   }
 
-  accept(reader.push(decoder.end()));
+  accept(reader.push(decodeUtf8(file, decoder, undefined, offset)));
   accept(reader.end());
 
   if (parsed.header === undefined) {
@@ -276,6 +278,28 @@ async function parseImportFile(file: string, region: CountryCode | undefined): P
 
   parsed.hash = hash.digest("hex").slice(0, 32);
   return parsed;
+}
+
+/**
+ * Decodes the next chunk of a file, or the end of it when `chunk` is undefined.
+ *
+ * @throws {ImportFileError} for bytes that are not UTF-8, naming the chunk's offset.
+ */
+function decodeUtf8(
+  file: string,
+  decoder: TextDecoder,
+  chunk: Buffer | undefined,
+  offset: number,
+): string {
+  try {
+    return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
+  } catch {
+    throw new ImportFileError(
+      `import file ${file} is not valid UTF-8 after byte ${offset}, as a file saved as ` +
+        'Latin-1 or Windows-1252 is not; save it as UTF-8, such as "CSV UTF-8" in a ' +
+        "spreadsheet, and import it again. Nothing was imported",
+    );
+  }
 }
 
 /**
