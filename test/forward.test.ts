@@ -417,6 +417,40 @@ describe("verifyForwardSignature", () => {
     }
   });
 
+  it("throws for a parsed body", () => {
+    const header = signForwardBody(secret, body);
+    const parsed: unknown = JSON.parse(body);
+    const check = () => verifyForwardSignature(secret, header, parsed as string);
+
+    expect(check).toThrow(TypeError);
+    expect(check).toThrow("raw request body as a string or bytes");
+    expect(check).toThrow("before JSON parsing, but received an object");
+  });
+
+  it("throws for other body types", () => {
+    const cases: Array<[unknown, string]> = [
+      [undefined, "received undefined"],
+      [null, "received null"],
+      [[1, 2], "received an array"],
+      [42, "received a number"],
+    ];
+
+    for (const [rawBody, described] of cases) {
+      for (const header of [signForwardBody(secret, body), undefined]) {
+        const check = () => verifyForwardSignature(secret, header, rawBody as string);
+
+        expect(check).toThrow(TypeError);
+        expect(check).toThrow(described);
+      }
+    }
+  });
+
+  it("accepts a Buffer as the body", () => {
+    const header = signForwardBody(secret, body);
+
+    expect(verifyForwardSignature(secret, header, Buffer.from(body))).toBe(true);
+  });
+
   it("accepts any matching v1", () => {
     const valid = signForwardBody(secret, body);
     const rotated = valid.replace("v1=", `v1=${"0".repeat(64)},v1=`);

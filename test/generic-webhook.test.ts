@@ -10,11 +10,12 @@ import {
   isRecipientOptedOutError,
   isWebhookParseError,
   isWebhookVerificationError,
+  maskPhoneNumbers,
 } from "../src/errors.js";
 import { Gateway } from "../src/gateway/gateway.js";
 import type { WebhookRequest } from "../src/provider.js";
 import { signGenericRequest } from "../src/testing/generic.js";
-import { withHeaders } from "../src/testing/webhook-request.js";
+import { withHeaders, withoutHeaders, withUrl } from "../src/testing/webhook-request.js";
 
 const URL_INBOUND = "https://sms.example.com/webhooks/acme/inbound";
 const PERSON = "+14155550100";
@@ -188,11 +189,14 @@ describe("generic webhook parsing", () => {
     const againId = again.inbound[0]?.messageId ?? "";
     const hashPart = (id: string) => id.split(":")[1];
 
-    expect(firstId).toMatch(/^body:[0-9a-f]{32}:\d+:[0-9a-f]{16}$/);
+    expect(firstId).toMatch(/^body:h[0-9a-f]{32}:t[0-9a-z]+:r[0-9a-f]{16}$/);
+    expect(maskPhoneNumbers(firstId)).toBe(firstId);
     expect(againId).not.toBe(firstId);
     expect(hashPart(againId)).toBe(hashPart(firstId));
     expect(hashPart(other.inbound[0]?.messageId ?? "")).not.toBe(hashPart(firstId));
-    expect(firstId.split(":")[2]).toBe(String(first.inbound[0]?.receivedAt.getTime()));
+    expect(Number.parseInt(firstId.split(":")[2]?.slice(1) ?? "", 36)).toBe(
+      first.inbound[0]?.receivedAt.getTime(),
+    );
     expect(first.inbound[0]?.providerIntent).toBe("opt-out");
     expect(first.inbound[0]?.text).toBe("");
   });
@@ -317,6 +321,211 @@ describe("generic webhook parsing", () => {
       headers: { "content-type": "application/json" },
       body: "{}",
     });
+  });
+});
+
+describe("generic GET webhooks", () => {
+  const formWebhooks = { ...options().webhooks, format: "form" as const };
+  const query = `?id=g1&from=${encodeURIComponent(PERSON)}&text=STOP`;
+  const bodySigned = { ...SIGNATURE, signed: "body", prefix: "" } as const;
+  const urlSigned = { ...SIGNATURE, signed: "url+body", prefix: "" } as const;
+
+  function formProvider(signature: GenericHmacSignature) {
+    return generic({ ...options(), webhooks: { ...formWebhooks, signature } });
+  }
+
+  function signedGet(signature: GenericHmacSignature, url = `${URL_INBOUND}${query}`) {
+    return signGenericRequest(signature, { method: "GET", url, body: "" });
+  }
+
+  async function verificationMessage(promise: Promise<unknown>): Promise<string> {
+    const error = await promise.then(
+      () => undefined,
+      (rejection: unknown) => rejection,
+    );
+
+    expect(isWebhookVerificationError(error)).toBe(true);
+
+    return (error as Error).message;
+  }
+
+  it("rejects the empty-body signature", async () => {
+    const provider = formProvider(bodySigned);
+    const request = signedGet(bodySigned);
+    const emptyBodyHmac = createHmac("sha256", "shh").update("").digest("hex");
+
+    expect(request.headers.get("x-signature")).toBe(emptyBodyHmac);
+    expect(await failure(provider.verifyWebhook(request))).toBe("invalid-signature");
+  });
+
+  it("names the option in the rejection", async () => {
+    const provider = formProvider(bodySigned);
+    const message = await verificationMessage(provider.verifyWebhook(signedGet(bodySigned)));
+
+    expect(message).toContain("GET webhooks need a signature over the URL");
+    expect(message).toContain('webhooks.signature.signed is "body"');
+    expect(message).toContain('signed: "url+body"');
+    expect(message).not.toContain(PERSON);
+    expect(message).not.toContain(encodeURIComponent(PERSON));
+  });
+
+  it("rejects timestamp+body signing", async () => {
+    const provider = formProvider(SIGNATURE);
+    const request = signedGet(SIGNATURE);
+    const message = await verificationMessage(provider.verifyWebhook(request));
+
+    expect(await failure(provider.verifyWebhook(request))).toBe("invalid-signature");
+    expect(message).toContain('webhooks.signature.signed is "timestamp+body"');
+  });
+
+  it("rejects HEAD and lower-case get", async () => {
+    const provider = formProvider(bodySigned);
+
+    for (const method of ["GET", "get", "HEAD"]) {
+      const request = { ...signedGet(bodySigned), method };
+
+      expect(await failure(provider.verifyWebhook(request))).toBe("invalid-signature");
+    }
+  });
+
+  it("rejects an unsigned GET", async () => {
+    const provider = formProvider(bodySigned);
+    const request = withoutHeaders(signedGet(bodySigned), "x-signature");
+
+    expect(await failure(provider.verifyWebhook(request))).toBe("invalid-signature");
+  });
+
+  it("rejects a GET on a JSON config", async () => {
+    const provider = generic({
+      ...options(),
+      webhooks: { ...options().webhooks, signature: bodySigned },
+    });
+
+    expect(await failure(provider.verifyWebhook(signedGet(bodySigned)))).toBe("invalid-signature");
+  });
+
+  it("accepts a signature over the URL", async () => {
+    const provider = formProvider(urlSigned);
+    const request = signedGet(urlSigned);
+    const expected = createHmac("sha256", "shh").update(`${URL_INBOUND}${query}`).digest("hex");
+    const parsed = await provider.parseWebhook(request, "inbound");
+
+    expect(request.headers.get("x-signature")).toBe(expected);
+    await expect(provider.verifyWebhook(request)).resolves.toBeUndefined();
+    expect(parsed.inbound[0]?.messageId).toBe("g1");
+    expect(parsed.inbound[0]?.text).toBe("STOP");
+  });
+
+  it("rejects a changed query under url+body", async () => {
+    const provider = formProvider(urlSigned);
+    const signedRequest = signedGet(urlSigned);
+    const otherQuery = signedRequest.url.replace("text=STOP", "text=START");
+
+    expect(otherQuery).not.toBe(signedRequest.url);
+    expect(await failure(provider.verifyWebhook(withUrl(signedRequest, otherQuery)))).toBe(
+      "invalid-signature",
+    );
+  });
+
+  it("keeps POST bodies under body signing", async () => {
+    const form = formProvider(bodySigned);
+    const formRequest = signGenericRequest(bodySigned, {
+      url: URL_INBOUND,
+      body: `id=p1&from=${encodeURIComponent(PERSON)}&text=STOP`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+    const json = generic({
+      ...options(),
+      webhooks: { ...options().webhooks, signature: bodySigned },
+    });
+    const jsonRequest = signed({ id: "p2", from: PERSON, text: "STOP" }, bodySigned);
+
+    await expect(form.verifyWebhook(formRequest)).resolves.toBeUndefined();
+    await expect(json.verifyWebhook(jsonRequest)).resolves.toBeUndefined();
+    expect((await form.parseWebhook(formRequest, "inbound")).inbound[0]?.messageId).toBe("p1");
+    expect((await json.parseWebhook(jsonRequest, "inbound")).inbound[0]?.messageId).toBe("p2");
+  });
+
+  it("keeps POST bodies under timestamp+body", async () => {
+    const provider = formProvider(SIGNATURE);
+    const request = signGenericRequest(SIGNATURE, {
+      url: URL_INBOUND,
+      body: `id=p3&from=${encodeURIComponent(PERSON)}&text=STOP`,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+    });
+
+    await expect(provider.verifyWebhook(request)).resolves.toBeUndefined();
+  });
+
+  it("explains a GET on a JSON config", async () => {
+    const provider = generic({
+      ...options(),
+      webhooks: { ...options().webhooks, signature: urlSigned },
+    });
+    const request = signedGet(urlSigned);
+    const message = await parseError(provider.parseWebhook(request, "inbound"));
+
+    await expect(provider.verifyWebhook(request)).resolves.toBeUndefined();
+    expect(message).toContain("acme inbound webhook is a GET request without a body");
+    expect(message).toContain("fields in the URL's query");
+    expect(message).toContain('only webhooks.format "form" reads');
+    expect(message).not.toContain("not valid JSON");
+  });
+});
+
+describe("generic GET webhooks through a gateway", () => {
+  const inbound = { from: "from", text: "text" };
+  const url = `${URL_INBOUND}?from=${encodeURIComponent(PERSON)}&text=STOP`;
+
+  function formGateway(signature: GenericHmacSignature) {
+    const webhooks = { ...options().webhooks, format: "form" as const, inbound, signature };
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [generic({ ...options(), webhooks })], store });
+
+    return { gateway, store };
+  }
+
+  function answerMessage(body: string): string {
+    return (JSON.parse(body) as { message: string }).message;
+  }
+
+  it("records nothing for a body signature", async () => {
+    const signature = { ...SIGNATURE, signed: "body", prefix: "" } as const;
+    const { gateway, store } = formGateway(signature);
+    const request = signGenericRequest(signature, { method: "GET", url, body: "" });
+
+    const response = await gateway.handleWebhook("acme", request, { kind: "inbound" });
+
+    expect(response.status).toBe(403);
+    expect(answerMessage(response.body)).toContain('signed: "url+body"');
+    expect(await store.history(PERSON)).toEqual([]);
+    expect(await store.isOptedOut(PERSON)).toBe(false);
+  });
+
+  it("records a URL-signed opt-out", async () => {
+    const signature = { ...SIGNATURE, signed: "url+body", prefix: "" } as const;
+    const { gateway, store } = formGateway(signature);
+    const request = signGenericRequest(signature, { method: "GET", url, body: "" });
+
+    const response = await gateway.handleWebhook("acme", request, { kind: "inbound" });
+
+    expect(response.status).toBe(200);
+    expect((await store.history(PERSON)).map((event) => event.action)).toEqual(["opt-out"]);
+    expect(await store.isOptedOut(PERSON)).toBe(true);
+  });
+
+  it("answers 400 for a JSON config", async () => {
+    const signature = { ...SIGNATURE, signed: "url+body", prefix: "" } as const;
+    const webhooks = { ...options().webhooks, inbound, signature };
+    const store = new MemoryOptOutStore();
+    const gateway = new Gateway({ providers: [generic({ ...options(), webhooks })], store });
+    const request = signGenericRequest(signature, { method: "GET", url, body: "" });
+
+    const response = await gateway.handleWebhook("acme", request, { kind: "inbound" });
+
+    expect(response.status).toBe(400);
+    expect(answerMessage(response.body)).toContain('only webhooks.format "form" reads');
+    expect(await store.history(PERSON)).toEqual([]);
   });
 });
 
@@ -458,7 +667,7 @@ describe("generic webhooks without an id mapping", () => {
     const inbound = outbox.find((entry) => entry.type === "inbound");
     const forwarded = JSON.parse(inbound?.payload ?? "{}") as { message?: { messageId?: string } };
 
-    expect(messageId).toMatch(/^body:[0-9a-f]{32}:\d+:[0-9a-f]{16}$/);
+    expect(messageId).toMatch(/^body:h[0-9a-f]{32}:t[0-9a-z]+:r[0-9a-f]{16}$/);
     expect(event?.id).toBe(`acme:-:${messageId}:opt-out`);
     expect(outbox.map((entry) => entry.type)).toEqual(["inbound", "opt-out"]);
     expect(outbox.map((entry) => entry.id)).toEqual([

@@ -138,6 +138,7 @@ export class GenericFields {
       this.#pairs = parseFormBody(usesQueryFields(request) ? queryOf(request.url) : request.body);
       this.record = formFieldsToRecord(this.#pairs);
     } else {
+      checkJsonRequestHasBody(request, label);
       this.#pairs = [];
       this.record = readJsonObject(request.body, label);
     }
@@ -220,6 +221,21 @@ export class GenericFields {
       );
     }
   }
+}
+
+// A GET without a body would otherwise fail as invalid JSON, which hides the cause.
+function checkJsonRequestHasBody(request: WebhookRequest, label: string): void {
+  if (!usesQueryFields(request) || request.body.length > 0) {
+    return;
+  }
+
+  const method = request.method.toUpperCase();
+
+  throw new WebhookParseError(
+    `${label} is a ${method} request without a body. A ${method} carries its fields in the ` +
+      `URL's query, which only webhooks.format "form" reads, and this configuration reads ` +
+      "a JSON body",
+  );
 }
 
 function readJsonObject(body: Uint8Array, label: string): Record<string, unknown> {

@@ -111,6 +111,9 @@ export interface GenericOptOutReport {
   /**
    * The field and value that mark a report, read from the body or, when `in` is `query`,
    * from the URL's query.
+   * NOTE: only `signature.signed: "url+body"` covers the query of a POST. Under another
+   * mode, `in: "query"` lets anyone who has one signed request turn it into an opt-out
+   * report by adding the field to its URL.
    */
   match: { field: string; value: string; in?: "body" | "query" | undefined };
   /** The number that opted out. */
@@ -140,7 +143,8 @@ export interface GenericHmacSignature {
   prefix?: string | undefined;
   /**
    * Content that is signed: the raw body, the public URL then the body, or the timestamp
-   * header then the body, joined by `separator`.
+   * header then the body, joined by `separator`. Only `url+body` covers the query, so a GET
+   * webhook is rejected under the other two.
    * @default "body"
    */
   signed?: "body" | "url+body" | "timestamp+body" | undefined;
@@ -171,7 +175,11 @@ export interface GenericWebhookResponse {
 
 /** Options for reading and verifying webhooks. */
 export interface GenericWebhookOptions {
-  /** `form` also reads the fields of a GET from its query. @default "json" */
+  /**
+   * `form` also reads the fields of a GET from its query, which needs
+   * `signature.signed: "url+body"`.
+   * @default "json"
+   */
   format?: "json" | "form" | undefined;
   /**
    * Read digit strings as international numbers without `+` (`14155550100`), never

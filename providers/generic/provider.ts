@@ -52,7 +52,10 @@ export class GenericProvider implements Provider {
     return sendGenericMessage(this.#options, this.#connection.dispatcher, message);
   }
 
-  /** Checks the configured HMAC over the raw body (and the URL or timestamp it covers). */
+  /**
+   * Checks the configured HMAC over the raw body (and the URL or timestamp it covers). A GET
+   * passes only under `signed: "url+body"`, the one mode that covers its query.
+   */
   async verifyWebhook(request: WebhookRequest): Promise<void> {
     verifyGenericWebhook(this.#options, request);
   }

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from "node:crypto";
 import { WebhookVerificationError } from "../../src/errors.js";
+import { usesQueryFields } from "../../src/http/webhook-request.js";
 import type { WebhookRequest } from "../../src/provider.js";
 import type { GenericHmacSignature } from "./options.js";
 
@@ -68,17 +69,21 @@ export function computeGenericSignature(
 /**
  * Verifies a webhook's HMAC over its raw body and `request.url` exactly as given, which
  * must be the public URL configured at the provider. The timestamp, when signed, must be
- * Unix seconds within `toleranceSeconds` of `now`.
+ * Unix seconds within `toleranceSeconds` of `now`. A GET or HEAD request passes only under
+ * `url+body`, because its fields are in the query and the other modes do not sign it.
  *
  * @throws {WebhookVerificationError} `missing-signature` without the signature header (or
- * the timestamp header), `invalid-signature` when it does not match, `stale-timestamp`
- * when the timestamp is not a number or outside the window.
+ * the timestamp header), `invalid-signature` when it does not match or for a GET or HEAD
+ * request under a mode other than `url+body`, `stale-timestamp` when the timestamp is not
+ * a number or outside the window.
  */
 export function verifyGenericSignature(
   request: WebhookRequest,
   signature: Required<GenericHmacSignature>,
   now: number,
 ): void {
+  checkQuerySigned(request, signature);
+
   const header = request.headers.get(signature.header)?.trim() ?? "";
 
   if (header === "") {
@@ -102,6 +107,28 @@ export function verifyGenericSignature(
   if (timestamp !== undefined) {
     checkWindow(timestamp, signature, now);
   }
+}
+
+/**
+ * Rejects a request whose fields are in the query when the signature does not cover the
+ * URL. The body of a GET is empty, so a `body` signature is HMAC(secret, "") for every GET
+ * and a `timestamp+body` signature covers only the timestamp. Either one, once captured,
+ * would authenticate any query.
+ */
+function checkQuerySigned(request: WebhookRequest, signature: Required<GenericHmacSignature>) {
+  if (!usesQueryFields(request) || signature.signed === "url+body") {
+    return;
+  }
+
+  const method = request.method.toUpperCase();
+
+  throw new WebhookVerificationError(
+    "invalid-signature",
+    `${method} ${withoutQuery(request.url)} rejected because ${method} webhooks need a ` +
+      "signature over the URL, whose query contains their fields, and " +
+      `webhooks.signature.signed is "${signature.signed}". Set signed: "url+body" if the ` +
+      "provider signs the URL, or have the provider send POST webhooks",
+  );
 }
 
 function readTimestamp(

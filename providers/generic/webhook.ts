@@ -20,8 +20,9 @@ import { verifyGenericSignature } from "./signature.js";
 import { mapGenericStatus } from "./status.js";
 
 /**
- * Verifies a webhook with the configured HMAC scheme. With `signature.type` `none` (which
- * needs `insecure: true`) every request passes.
+ * Verifies a webhook with the configured HMAC scheme. A GET passes only under
+ * `signed: "url+body"`, because its fields are in the query. With `signature.type` `none`
+ * (which needs `insecure: true`) every request passes.
  *
  * @throws {WebhookVerificationError} `missing-signature`, `invalid-signature` or
  *   `stale-timestamp`.
@@ -226,10 +227,12 @@ function readIntent(
 }
 
 /**
- * Builds the message id of a mapping without `id`: `body:`, a hash of the method, URL and
- * raw body, the receipt time in milliseconds and 16 random hex digits. Each delivery gets
- * a new id and is recorded, because nothing distinguishes a redelivery from a repeated
- * reply (STOP, START, STOP), and dropping that second STOP would leave the number opted in.
+ * Builds the message id of a mapping without `id`: `body:h` and a hash of the method, URL
+ * and raw body, `:t` and the receipt time in milliseconds in base 36, and `:r` and 16
+ * random hex digits. Each delivery gets a new id and is recorded, because nothing
+ * distinguishes a redelivery from a repeated reply (STOP, START, STOP), and dropping that
+ * second STOP would leave the number opted in. Each part starts with a letter, so that log
+ * lines, which mask runs of 8 or more digits as phone numbers, show the id in full.
  */
 function deliveryId(request: WebhookRequest, receivedAt: Date): string {
   const hash = createHash("sha256")
@@ -237,5 +240,7 @@ function deliveryId(request: WebhookRequest, receivedAt: Date): string {
     .update(request.body)
     .digest("hex");
 
-  return `body:${hash.slice(0, 32)}:${receivedAt.getTime()}:${randomBytes(8).toString("hex")}`;
+  const time = receivedAt.getTime().toString(36);
+
+  return `body:h${hash.slice(0, 32)}:t${time}:r${randomBytes(8).toString("hex")}`;
 }

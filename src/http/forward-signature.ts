@@ -28,6 +28,10 @@ export function signForwardBody(
  * Returns false when the header is missing or malformed, when no `v1` matches, or when
  * `t` is more than `toleranceSeconds` away from the current time.
  *
+ * @param rawBody The body exactly as received, before any JSON parsing.
+ * @throws {TypeError} when `rawBody` is neither a string nor a `Uint8Array` (a `Buffer` is
+ *   one), such as the object that `express.json()` leaves in `req.body`. The signature
+ *   covers the bytes, and an object parsed from them cannot be checked against it.
  * @example
  * const ok = verifyForwardSignature(secret, req.headers["x-smsgate-signature"], rawBody);
  */
@@ -37,6 +41,8 @@ export function verifyForwardSignature(
   rawBody: string | Uint8Array,
   toleranceSeconds = 300,
 ): boolean {
+  checkRawBody(rawBody);
+
   if (typeof header !== "string") {
     return false;
   }
@@ -61,4 +67,33 @@ export function verifyForwardSignature(
   const matched = candidates.some((candidate) => timingSafeEqual(candidate, expected));
 
   return matched && age <= toleranceSeconds;
+}
+
+// Checked before the header, so a wrong body type fails on the first request, signed or not.
+function checkRawBody(rawBody: unknown): void {
+  if (typeof rawBody === "string" || rawBody instanceof Uint8Array) {
+    return;
+  }
+
+  throw new TypeError(
+    "verifyForwardSignature needs the raw request body as a string or bytes, as received " +
+      `and before JSON parsing, but received ${describeType(rawBody)}. With Express, read ` +
+      'it with express.raw({ type: "application/json" }) instead of express.json()',
+  );
+}
+
+function describeType(value: unknown): string {
+  if (value === null) {
+    return "null";
+  }
+
+  if (Array.isArray(value)) {
+    return "an array";
+  }
+
+  if (typeof value === "object") {
+    return "an object";
+  }
+
+  return value === undefined ? "undefined" : `a ${typeof value}`;
 }
