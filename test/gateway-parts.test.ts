@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { MemoryOptOutStore } from "../src/consent/memory.js";
 import type { OptOutStore } from "../src/consent/types.js";
 import { Gateway } from "../src/gateway/gateway.js";
+import { silentLogger } from "../src/logger.js";
 import type { InboundMessage, WebhookRequest } from "../src/provider.js";
 import { openSqliteStore } from "../src/stores/sqlite.js";
 import { type FakeInbound, FakeProvider } from "../src/testing/fake-provider.js";
@@ -63,11 +64,18 @@ function sqliteFile(): string {
 }
 
 function setup(store: OptOutStore) {
-  const gateway = new Gateway({ providers: [new FakeProvider()], store });
+  const warnings: Array<{ fields: Record<string, unknown>; message: string | undefined }> = [];
+  const logger = {
+    ...silentLogger,
+    warn: (fields: Record<string, unknown>, message?: string) => {
+      warnings.push({ fields, message });
+    },
+  };
+  const gateway = new Gateway({ providers: [new FakeProvider()], store, logger });
   const inbound: InboundMessage[] = [];
   gateway.on("inbound", (message) => inbound.push(message));
 
-  return { gateway, inbound };
+  return { gateway, inbound, warnings };
 }
 
 const storeKinds = {
@@ -150,7 +158,7 @@ describe.each(Object.entries(storeKinds))("multipart messages on %s", (_, makeSt
 
   it("delivers a timed-out message as incomplete", async () => {
     const store = makeStore();
-    const { gateway, inbound } = setup(store);
+    const { gateway, inbound, warnings } = setup(store);
 
     await gateway.handleWebhook("fake", request(part(1)), { kind: "inbound" });
     await gateway.handleWebhook("fake", request(part(3)), { kind: "inbound" });
@@ -165,6 +173,12 @@ describe.each(Object.entries(storeKinds))("multipart messages on %s", (_, makeSt
     expect(inbound[0]?.incomplete).toBe(true);
     expect(inbound[0]?.text).toBe(`${parts[1]}${parts[3]}`);
     expect(await store.isOptedOut(person)).toBe(true);
+    expect(warnings).toEqual([
+      {
+        fields: { provider: "fake", messageId: inbound[0]?.messageId, parts: 2, total: 3 },
+        message: "multipart message delivered with parts missing",
+      },
+    ]);
 
     await gateway.handleWebhook("fake", request(part(2)), { kind: "inbound" });
 

@@ -176,6 +176,15 @@ export class Gateway extends EventEmitter<GatewayEvents> {
 
       if (plan && (await this.#commitOnce(plan, this.#options.logger)).ok) {
         delivered += 1;
+        this.#options.logger.warn(
+          {
+            provider: plan.provider.name,
+            messageId: plan.parsed.inbound[0]?.messageId,
+            parts: group.parts.length,
+            total: group.total,
+          },
+          "multipart message delivered with parts missing",
+        );
       }
     }
 
