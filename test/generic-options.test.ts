@@ -49,6 +49,20 @@ function withChange(change: (options: GenericProviderOptions) => void) {
 }
 
 describe("generic options", () => {
+  it("rejects a query marker without a URL signature", () => {
+    const options = withChange((changed) => {
+      changed.webhooks.optOutReport = {
+        match: { field: "event", value: "stopped", in: "query" },
+        from: "urn",
+      };
+    });
+
+    const error = configError(options, "providers.generic.acme");
+
+    expect(error.path).toBe("providers.generic.acme.webhooks.optOutReport.match.in");
+    expect(error.message).toContain('set signature.signed to "url+body"');
+  });
+
   it("applies defaults", () => {
     const resolved = resolveGenericOptions(baseOptions());
 

@@ -206,10 +206,11 @@ describe("generic webhook parsing", () => {
       match: { field: "event", value: "stopped", in: "query" as const },
       from: "urn",
     };
-    const webhooks = { ...options().webhooks, optOutReport: report };
+    const signature: GenericHmacSignature = { ...SIGNATURE, signed: "url+body" };
+    const webhooks = { ...options().webhooks, optOutReport: report, signature };
     const provider = generic({ ...options(), webhooks });
     const url = `${URL_INBOUND}?event=stopped`;
-    const parsed = await provider.parseWebhook(signed({ urn: PERSON }, SIGNATURE, url), "status");
+    const parsed = await provider.parseWebhook(signed({ urn: PERSON }, signature, url), "status");
 
     expect(parsed.reports).toEqual([]);
     expect(parsed.inbound[0]?.providerIntent).toBe("opt-out");

@@ -110,10 +110,9 @@ export interface GenericStatusMapping {
 export interface GenericOptOutReport {
   /**
    * The field and value that mark a report, read from the body or, when `in` is `query`,
-   * from the URL's query.
-   * NOTE: only `signature.signed: "url+body"` covers the query of a POST. Under another
-   * mode, `in: "query"` lets anyone who has one signed request turn it into an opt-out
-   * report by adding the field to its URL.
+   * from the URL's query. `in: "query"` needs `signature.signed: "url+body"`, the only mode
+   * that covers the query, because otherwise anyone with one signed request could turn it
+   * into an opt-out report by adding the field to its URL.
    */
   match: { field: string; value: string; in?: "body" | "query" | undefined };
   /** The number that opted out. */

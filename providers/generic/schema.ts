@@ -293,7 +293,21 @@ const webhooks = strict(
     }),
   },
   "signature and the inbound or status mapping",
-);
+).superRefine((value, context) => {
+  const { signature: signing, optOutReport: report } = value;
+
+  // Only a signature over the URL covers the query, so under another mode anyone with one
+  // signed request could add the marker to its URL and turn it into an opt-out report.
+  if (report?.match.in === "query" && signing.type === "hmac" && signing.signed !== "url+body") {
+    context.addIssue({
+      code: "custom",
+      path: ["optOutReport", "match", "in"],
+      message:
+        `is "query", but signature.signed is "${signing.signed}", which does not cover the ` +
+        'query; set signature.signed to "url+body" or read the marker from the body',
+    });
+  }
+});
 
 /** The zod schema of {@link GenericProviderOptions}, with defaults and normalised keys. */
 export const genericOptionsSchema = strict(
