@@ -113,7 +113,7 @@ describe("send timeout from the configuration", () => {
       );
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain("could not be reached");
+      expect(result.stderr).toContain("sent no response");
     } finally {
       await api.close();
       await removeTempDir(dir);

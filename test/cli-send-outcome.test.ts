@@ -10,10 +10,25 @@ function refusal(reason: ProviderError["reason"], httpStatus?: number): Provider
 
 describe("send outcome of provider errors", () => {
   it("unreachable provider is an error", () => {
-    const outcome = failedOutcome(refusal("transient"), request);
+    const cause = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
+    const error = new ProviderError("Twilio API request failed", {
+      provider: "twilio",
+      reason: "transient",
+      cause,
+    });
+    const outcome = failedOutcome(error, request);
 
     expect(outcome.status).toBe("error");
     expect(outcome.message).toContain("could not be reached");
+    expect(outcome.message).toContain("then retry");
+  });
+
+  it("timed-out send is not confirmed", () => {
+    const outcome = failedOutcome(refusal("transient"), request);
+
+    expect(outcome.status).toBe("error");
+    expect(outcome.message).toContain("Not confirmed: twilio sent no response");
+    expect(outcome.message).toContain("check the provider's message log before sending it again");
   });
 
   it("provider 503 is a rejection", () => {

@@ -342,6 +342,20 @@ describe("isCanonicalIdentity", () => {
   });
 });
 
+describe("validateConsentEvent note", () => {
+  it("takes a note of 4096 characters", () => {
+    expect(() => validateConsentEvent(event({ note: "n".repeat(4096) }))).not.toThrow();
+  });
+
+  it("rejects a longer note", () => {
+    const error = thrown(() => validateConsentEvent(event({ note: "n".repeat(4097) })));
+
+    expect(isInvalidConsentEventError(error)).toBe(true);
+    expect((error as InvalidConsentEventError).field).toBe("event.note");
+    expect((error as Error).message).toContain("at most 4096 characters (received 4097)");
+  });
+});
+
 describe("validateConsentEvent identities", () => {
   it("rejects a phone with punctuation", () => {
     const error = thrown(() => validateConsentEvent(event({ phone: "+1 202-555-0152" })));

@@ -1,5 +1,6 @@
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { twilio } from "../providers/twilio/index.js";
 import { runCli } from "../src/cli/main.js";
@@ -95,6 +96,26 @@ async function status(phone: string, config = configPath) {
 }
 
 describe("optout import", () => {
+  it("reports a store failure as JSON", async () => {
+    const config = await keyedStoreConfig("rejecting", undefined);
+    const db = new Database(join(dir, "rejecting.db"));
+    db.exec(
+      "CREATE TRIGGER reject_events BEFORE INSERT ON consent_events " +
+        "BEGIN SELECT RAISE(ABORT, 'inserts are switched off'); END",
+    );
+    db.close();
+    const file = await csvFile("phone\n+12025550897\n");
+
+    const result = await cli("optout", "import", file, "--json", "--config", config);
+    const report = JSON.parse(result.stdout);
+
+    expect(result.code).toBe(1);
+    expect(report.imported).toBe(0);
+    expect(report.error).toContain(`import of ${file} failed`);
+    expect(report.error).toContain("inserts are switched off");
+    expect(result.stderr).toContain("Nothing was imported; run the import again");
+  });
+
   it("reads actions in any case", async () => {
     const file = await csvFile(
       "phone,action,scope,occurredAt\n" +
@@ -678,6 +699,33 @@ describe("optout export", () => {
     expect(row).toMatchObject({ action: "opt-out", scope: "+12025550100", note: 'a, "b"' });
   });
 
+  it("writes only opt-outs of * with --scope *", async () => {
+    const phone = "+12025550896";
+    await cli("optout", "add", phone, "--scope", "+12025550100", "--config", configPath);
+    await cli("optout", "remove", phone, "--scope", "+12025550101", "--config", configPath);
+
+    const all = await cli("optout", "export", "--format", "jsonl", "--config", configPath);
+    const scoped = await cli(
+      ...["optout", "export", "--scope", "*", "--format", "jsonl", "--config", configPath],
+    );
+    const rows = (text: string) =>
+      text
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line))
+        .filter((record) => record.phone === phone);
+
+    expect(rows(all.stdout).map((row) => row.action)).toEqual(["opt-out", "opt-in"]);
+    expect(scoped.code).toBe(0);
+    expect(rows(scoped.stdout)).toEqual([]);
+    expect(
+      scoped.stdout
+        .trim()
+        .split("\n")
+        .every((line) => JSON.parse(line).action === "opt-out"),
+    ).toBe(true);
+  });
+
   it("rejects an unknown format", async () => {
     const result = await cli("optout", "export", "--format", "xml", "--config", configPath);
 
@@ -747,6 +795,32 @@ describe("optout on the memory store", () => {
       'store.type: send checks opt-outs in the store, and a "memory"',
     );
     expect(api.requests.length).toBe(before);
+  });
+});
+
+describe("optout notes", () => {
+  it("add exits 2 for a reason over 4096 characters", async () => {
+    const phone = "+12025550893";
+    const reason = "n".repeat(4097);
+
+    const result = await cli("optout", "add", phone, "--reason", reason, "--config", configPath);
+
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain("option --reason has 4097 characters");
+    expect(await status(phone)).toMatchObject({ optedOut: false });
+  });
+
+  it("import skips a note over 4096 characters", async () => {
+    const file = await csvFile(
+      `phone,action,scope,note\n+12025550894,opt-out,*,${"n".repeat(4097)}\n` +
+        "+12025550895,opt-out,*,short\n",
+    );
+
+    const result = await cli("optout", "import", file, "--config", configPath);
+
+    expect(result.code).toBe(5);
+    expect(result.stdout).toContain("has a note of 4097 characters");
+    expect(await status("+12025550895")).toMatchObject({ optedOut: true });
   });
 });
 

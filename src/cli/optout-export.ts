@@ -52,12 +52,15 @@ function exportLine(event: ConsentEvent, format: ExportFormat, keyCheck: string)
 }
 
 /**
- * Yields the events to export: every sender's deciding event of each number when `scope`
- * is `*` and the store lists them, else the deciding opt-out of each number opted out in
- * `scope`.
+ * Yields the events to export: every sender's deciding event of each number when no scope
+ * was given and the store lists them, else the deciding opt-out of each number opted out
+ * in `scope`, `*` included.
  */
-async function* exportedEvents(store: OptOutStore, scope: string): AsyncIterable<ConsentEvent> {
-  if (scope === ALL_SENDERS && isSenderStateStore(store)) {
+async function* exportedEvents(
+  store: OptOutStore,
+  scope: string | undefined,
+): AsyncIterable<ConsentEvent> {
+  if (scope === undefined && isSenderStateStore(store)) {
     for await (const number of store.listSenderStates()) {
       yield* number.events;
     }
@@ -65,7 +68,7 @@ async function* exportedEvents(store: OptOutStore, scope: string): AsyncIterable
     return;
   }
 
-  for await (const state of store.listOptedOut(scope)) {
+  for await (const state of store.listOptedOut(scope ?? ALL_SENDERS)) {
     if (state.lastEvent !== undefined) {
       yield state.lastEvent;
     }
@@ -87,13 +90,14 @@ async function readKeyCheck(runtime: Runtime): Promise<string> {
 }
 
 /**
- * Streams the exported events of `scope` to stdout, one line each, waiting whenever the
- * output buffer is full, so memory stays flat for any number of rows.
+ * Streams the exported events of `scope`, or of every scope when it is undefined, to
+ * stdout, one line each, waiting whenever the output buffer is full, so memory stays flat
+ * for any number of rows.
  */
 export async function runExport(
   runtime: Runtime,
   io: CliIo,
-  scope: string,
+  scope: string | undefined,
   format: ExportFormat,
 ): Promise<number> {
   const keyCheck = await readKeyCheck(runtime);

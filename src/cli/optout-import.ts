@@ -19,6 +19,7 @@ import {
   latestOccurredAt,
 } from "../consent/event-time.js";
 import { keepPseudonymKey } from "../consent/pseudonym-key.js";
+import { MAX_NOTE_LENGTH } from "../consent/state.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
@@ -30,7 +31,7 @@ import {
   readConsentIdentity,
 } from "./optout-identity.js";
 import { normalizeScope } from "./optout-scope.js";
-import { type CliIo, ExitCode, writeError, writeJson, writeLine } from "./output.js";
+import { type CliIo, ExitCode, errorMessage, writeError, writeJson, writeLine } from "./output.js";
 import type { Runtime } from "./runtime.js";
 
 /** Columns of an import file, and of an export in CSV. */
@@ -136,18 +137,28 @@ export async function runImport(
   }
 
   const events = parsed.rows.map((row) => importEvent(row, parsed.hash));
-  // A file without valid rows leaves no receipt, so that its next import, once corrected or
-  // not, is not reported as one that was imported before.
-  const result =
-    events.length === 0
-      ? { duplicate: false }
-      : await runtime.store.commitWebhook({
-          id: `import:${parsed.hash}`,
-          provider: "import",
-          events,
-          outbox: [],
-          receivedAt: new Date(),
-        });
+  let result: { duplicate: boolean };
+
+  try {
+    // A file without valid rows leaves no receipt, so that its next import, once corrected
+    // or not, is not reported as one that was imported before.
+    result =
+      events.length === 0
+        ? { duplicate: false }
+        : await runtime.store.commitWebhook({
+            id: `import:${parsed.hash}`,
+            provider: "import",
+            events,
+            outbox: [],
+            receivedAt: new Date(),
+          });
+  } catch (error) {
+    const message =
+      `import of ${file} failed, because the store did not record its events ` +
+      `(${errorMessage(error)}). Nothing was imported; run the import again`;
+
+    return rejectFile(io, json, message, ExitCode.failure);
+  }
 
   const imported = result.duplicate ? 0 : events.length;
   printReport(io, { file, imported, duplicate: result.duplicate, parsed, json });
@@ -463,9 +474,20 @@ function readRow(
     action,
     scope: readScope(requireOptInScope(action, value("scope")), region),
     occurredAt: readTime(value("occurredAt"), now),
-    note: value("note"),
+    note: readNote(value("note")),
     keyCheck: value("pseudonymKeyCheck"),
   };
+}
+
+function readNote(note: string | undefined): string | undefined {
+  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
+    throw new RowError(
+      `has a note of ${note.length} characters, but a note has at most ${MAX_NOTE_LENGTH}; ` +
+        "shorten it",
+    );
+  }
+
+  return note;
 }
 
 function readPhone(text: string | undefined, region: CountryCode | undefined): ConsentIdentity {
@@ -665,7 +687,12 @@ function printLines(io: CliIo, reported: readonly ImportError[], total: number):
  * Reports a file that was rejected whole, with nothing imported, and returns exit code 2.
  * With `--json`, stdout also gets the report, with the reason under `error`.
  */
-function rejectFile(io: CliIo, json: boolean, message: string): number {
+function rejectFile(
+  io: CliIo,
+  json: boolean,
+  message: string,
+  code: number = ExitCode.usage,
+): number {
   writeError(io, message);
 
   if (json) {
@@ -674,7 +701,7 @@ function rejectFile(io: CliIo, json: boolean, message: string): number {
     writeJson(io.stdout, { ...report, error: message });
   }
 
-  return ExitCode.usage;
+  return code;
 }
 
 /** Writes a count with its noun, in the plural unless the count is 1. */

@@ -3,7 +3,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
-import { consentSources, decidingEventsBySender } from "../consent/state.js";
+import { consentSources, decidingEventsBySender, MAX_NOTE_LENGTH } from "../consent/state.js";
 import {
   ALL_SENDERS,
   type ConsentAction,
@@ -125,10 +125,22 @@ function checkCall(args: ParsedArgs): OptoutCall {
     subcommand,
     number,
     scope: optionalNonBlankString(args, "scope", "optout", scopeExpected),
-    reason: optionalString(args, "reason"),
+    reason: checkReason(optionalString(args, "reason")),
     format: checkFormat(optionalString(args, "format")),
     json: args.values.json === true,
   };
+}
+
+function checkReason(reason: string | undefined): string | undefined {
+  if (reason !== undefined && reason.length > MAX_NOTE_LENGTH) {
+    throw new UsageError(
+      `option --reason has ${reason.length} characters, but a reason has at most ` +
+        `${MAX_NOTE_LENGTH}; shorten it`,
+      "optout",
+    );
+  }
+
+  return reason;
 }
 
 function checkFormat(format: string | undefined): ExportFormat {
@@ -197,7 +209,7 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     case "status":
       return printStatus(io, await readStatus(runtime, phone, scope), call.json);
     case "export":
-      return runExport(runtime, io, scope, call.format);
+      return runExport(runtime, io, call.scope === undefined ? undefined : scope, call.format);
     case "forget":
       return runForget(runtime, io, identity, call.json);
     case "add":

@@ -341,17 +341,10 @@ function providerOutcome(
     };
   }
 
-  // A transient failure without an HTTP status never reached the provider (connection
+  // A transient failure without an HTTP status got no response from the provider (connection
   // refused, timed out), so it is not the provider's rejection: exit 1, not 4.
   if (error.reason === "transient" && error.httpStatus === undefined) {
-    return {
-      ...base,
-      status: "error",
-      message:
-        `Not sent: ${error.provider} could not be reached (${error.message}). ` +
-        "Check the network and the provider's API address (apiBaseUrl, or send.url of a " +
-        "generic provider), then retry.",
-    };
+    return { ...base, status: "error", message: unansweredMessage(error) };
   }
 
   return {
@@ -361,6 +354,39 @@ function providerOutcome(
       `Not sent: ${error.provider} rejected the message ` +
       `(reason ${error.reason}${codeText}): ${error.message}`,
   };
+}
+
+/** Error codes of a request that never reached the provider, so no message was accepted. */
+const unreachedCodes: ReadonlySet<unknown> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EAI_AGAIN",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "UND_ERR_CONNECT_TIMEOUT",
+]);
+
+/**
+ * Describes a send that got no response. A request that never connected can be sent again,
+ * but after a timeout or a dropped connection the provider may have accepted the message,
+ * and sending it again could deliver it twice.
+ */
+function unansweredMessage(error: ProviderError): string {
+  const cause = error.cause as { code?: unknown; cause?: { code?: unknown } } | undefined;
+  const reached = !unreachedCodes.has(cause?.code) && !unreachedCodes.has(cause?.cause?.code);
+
+  if (!reached) {
+    return (
+      `Not sent: ${error.provider} could not be reached (${error.message}). Check the ` +
+      "network and the provider's API address (apiBaseUrl, or send.url of a generic " +
+      "provider), then retry."
+    );
+  }
+
+  return (
+    `Not confirmed: ${error.provider} sent no response (${error.message}). It may have ` +
+    "accepted the message, so check the provider's message log before sending it again."
+  );
 }
 
 function printOutcome(io: CliIo, attempt: SendAttempt, json: boolean): void {

@@ -19,6 +19,7 @@ export {
   eventMatchesScope,
   findDecidingEvent,
   isNewerPosition,
+  MAX_NOTE_LENGTH,
   positionOf,
   resolveScope,
   type SequencedEvent,

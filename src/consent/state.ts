@@ -356,7 +356,23 @@ export function validateConsentEvent(
       );
     }
   }
+
+  const note = record.note as string | undefined;
+  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
+    throw new InvalidConsentEventError(
+      `${path}.note`,
+      `must be at most ${MAX_NOTE_LENGTH} characters (received ${note.length}), so that ` +
+        "an export of the store can be imported again; shorten it",
+    );
+  }
 }
+
+/**
+ * Longest `note` of a consent event. `optout export` writes notes into CSV records, which
+ * `optout import` reads up to 64 KiB each, so a longer note would make an export that
+ * cannot be imported.
+ */
+export const MAX_NOTE_LENGTH = 4096;
 
 function requireOccurredAtInRange(time: Date, field: string): void {
   const now = new Date();
