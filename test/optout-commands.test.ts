@@ -607,7 +607,7 @@ describe("optout export", () => {
     expect(text.stdout).toContain(`  but opted out for sender ${first} since `);
   });
 
-  it("status lists no sender an opt-in for * lifted", async () => {
+  it("status omits senders * lifted", async () => {
     const phone = "+12025550238";
     await cli("optout", "add", phone, "--scope", "+12025550100", "--config", configPath);
     await cli("optout", "remove", phone, "--config", configPath);
@@ -621,7 +621,7 @@ describe("optout export", () => {
     expect(text.stdout).not.toContain("but opted out for sender");
   });
 
-  it("status names a * opt-out a sender opt-in left", async () => {
+  it("status names a remaining * opt-out", async () => {
     const phone = "+12025550237";
     await cli("optout", "add", phone, "--config", configPath);
     await cli("optout", "remove", phone, "--scope", "+12025550199", "--config", configPath);
@@ -799,7 +799,7 @@ describe("optout on the memory store", () => {
 });
 
 describe("optout notes", () => {
-  it("add exits 2 for a reason over 4096 characters", async () => {
+  it("add rejects an overlong reason", async () => {
     const phone = "+12025550893";
     const reason = "n".repeat(4097);
 
@@ -810,7 +810,7 @@ describe("optout notes", () => {
     expect(await status(phone)).toMatchObject({ optedOut: false });
   });
 
-  it("import skips a note over 4096 characters", async () => {
+  it("import skips an overlong note", async () => {
     const file = await csvFile(
       `phone,action,scope,note\n+12025550894,opt-out,*,${"n".repeat(4097)}\n` +
         "+12025550895,opt-out,*,short\n",

@@ -24,7 +24,7 @@ import { addConfiguredProviders } from "./providers.js";
 export interface DevInfo {
   /**
    * The development secrets file (`<store path>.dev.json`). A runtime that does not create
-   * its store writes no such file: without one, it holds secrets of its own in memory.
+   * its store writes no such file. Without one, it keeps secrets of its own in memory.
    */
   secretsPath: string;
   /** True when this start generated the secrets file. */

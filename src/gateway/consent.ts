@@ -89,9 +89,9 @@ function eventTime(providerTime: Date | undefined, receivedAt: Date): Date {
 
 /**
  * Returns the end of the second of a provider time in whole seconds, such as Vonage's, but
- * no later than the receipt. Such a time only places the event within that second, so the
- * events of one second keep the order they arrived in: a STOP received after an opt-in of
- * the same second, such as one from the command line, outvotes it. A time with milliseconds
+ * no later than the receipt. Such a time only places the event within that second. So the
+ * events of one second keep the order they arrived in, and a STOP received after an opt-in
+ * of the same second, such as one from the command line, outvotes it. A time with milliseconds
  * is returned as it is.
  */
 function latestInSecond(providerTime: Date, received: Date): Date {

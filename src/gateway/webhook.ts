@@ -127,9 +127,10 @@ export function planParsed(
 }
 
 /**
- * Logs the parts of a webhook about consent that change nothing, so that they can be found: a
- * reply that mentions a keyword inside a sentence, which waits for a person to review it,
- * and a report of an opt-out without the recipient's number, which cannot be recorded.
+ * Logs the parts of a webhook about consent that change nothing, so that they can be found.
+ * One is a reply that mentions a keyword inside a sentence, which waits for a person to
+ * review it. The other is a report of an opt-out without the recipient's number, which
+ * cannot be recorded.
  */
 function logUnrecorded(
   options: ResolvedGatewayOptions,

@@ -241,8 +241,8 @@ function rememberInternational(input: string, identity: SenderIdentity): SenderI
 }
 
 /**
- * Normalises a sender written with `+`. A number that the metadata does not call valid, but
- * whose length is possible, is kept as given: a provider delivered a message from it, and
+ * Normalises a sender written with `+`. A number whose length is possible is kept as given,
+ * also when the metadata does not call it valid. A provider delivered a message from it, so
  * an opt-out it sends must be recorded even when the bundled metadata is older than the
  * number. Digits without `+`, such as a Vonage `msisdn`, get no such reading, because a
  * national number without its country code could then be taken for another country's.

@@ -2,7 +2,7 @@
  * `smsgate/testing` as `require()` loads it: the signers, fake provider APIs and the fake
  * provider, for test runners that load CommonJS, such as Jest by default. The conformance
  * suites register vitest tests, and vitest cannot be loaded with `require()`, so their two
- * functions throw an error that asks for an import from an ES module instead.
+ * functions throw an error whose message names the import from an ES module as the fix.
  *
  * @module smsgate/testing
  */
