@@ -9,7 +9,8 @@ const sqlStateHints: ReadonlyArray<readonly [string, string]> = [
   [
     "57014",
     "The statement was canceled, usually because it ran longer than statementTimeoutMs. " +
-      "Retry, or raise statementTimeoutMs.",
+      "Retry, or raise statementTimeoutMs (store.statementTimeoutMs in the configuration " +
+      "file).",
   ],
   ["40P01", "The transaction was rolled back to resolve a deadlock. Retry the operation."],
   ["40001", "The transaction was rolled back by a concurrent update. Retry the operation."],
