@@ -113,7 +113,7 @@ describe("send timeout from the configuration", () => {
       );
 
       expect(result.code).toBe(1);
-      expect(result.stderr).toContain("sent no response");
+      expect(result.stderr).toContain("sent no complete response");
     } finally {
       await api.close();
       await removeTempDir(dir);

@@ -27,7 +27,7 @@ describe("send outcome of provider errors", () => {
     const outcome = failedOutcome(refusal("transient"), request);
 
     expect(outcome.status).toBe("error");
-    expect(outcome.message).toContain("Not confirmed: twilio sent no response");
+    expect(outcome.message).toContain("Not confirmed: twilio sent no complete response");
     expect(outcome.message).toContain("check the provider's message log before sending it again");
   });
 

@@ -347,6 +347,10 @@ describe("validateConsentEvent note", () => {
     expect(() => validateConsentEvent(event({ note: "n".repeat(4096) }))).not.toThrow();
   });
 
+  it("counts an emoji as one character", () => {
+    expect(() => validateConsentEvent(event({ note: "😀".repeat(4096) }))).not.toThrow();
+  });
+
   it("rejects a longer note", () => {
     const error = thrown(() => validateConsentEvent(event({ note: "n".repeat(4097) })));
 

@@ -699,6 +699,39 @@ describe("optout export", () => {
     expect(row).toMatchObject({ action: "opt-out", scope: "+12025550100", note: 'a, "b"' });
   });
 
+  it("lists what the guard refuses for a sender", async () => {
+    const viaOther = "+12025550898";
+    const viaSender = "+12025550899";
+    const sender = "+12025550150";
+    await cli("optout", "add", viaOther, "--scope", "+12025550151", "--config", configPath);
+    await cli("optout", "add", viaSender, "--scope", sender, "--config", configPath);
+    await cli("optout", "remove", viaSender, "--scope", "+12025550152", "--config", configPath);
+
+    const listed = await cli(
+      ...["optout", "list", "--scope", sender, "--json", "--config", configPath],
+    );
+    const exported = await cli(
+      ...["optout", "export", "--scope", sender, "--format", "jsonl", "--config", configPath],
+    );
+    const phones = (text: string) =>
+      text
+        .trim()
+        .split("\n")
+        .map((line) => JSON.parse(line).phone);
+
+    // Under the global scope the guard refuses both: one opted out over every sender, the
+    // other for this sender alone.
+    for (const phone of [viaOther, viaSender]) {
+      const scoped = await cli(
+        ...["optout", "status", phone, "--scope", sender, "--json", "--config", configPath],
+      );
+      expect(JSON.parse(scoped.stdout).optedOut, phone).toBe(true);
+      expect(phones(listed.stdout), phone).toContain(phone);
+      expect(phones(exported.stdout), phone).toContain(phone);
+    }
+    expect(phones(listed.stdout).filter((phone) => phone === viaOther)).toHaveLength(1);
+  });
+
   it("writes only opt-outs of * with --scope *", async () => {
     const phone = "+12025550896";
     await cli("optout", "add", phone, "--scope", "+12025550100", "--config", configPath);

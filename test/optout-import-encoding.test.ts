@@ -83,7 +83,7 @@ describe("optout import encoding", () => {
     const result = await importFile("latin1.csv", bytes);
 
     expect(result.code).toBe(2);
-    expect(result.stderr).toContain("is not valid UTF-8 after byte 0");
+    expect(result.stderr).toContain("is not valid UTF-8 at byte 27");
     expect(result.stderr).toContain("Latin-1 or Windows-1252");
     expect(result.stdout).not.toContain("Imported");
   });

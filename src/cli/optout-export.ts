@@ -9,7 +9,12 @@
 import { isSenderStateStore } from "../consent/capabilities.js";
 import { isPseudonym, pseudonymKeyCheck } from "../consent/erasure.js";
 import { isPseudonymKeyStore } from "../consent/pseudonym-key.js";
-import { ALL_SENDERS, type ConsentEvent, type OptOutStore } from "../consent/types.js";
+import {
+  ALL_SENDERS,
+  type ConsentEvent,
+  type ConsentState,
+  type OptOutStore,
+} from "../consent/types.js";
 import { csvRecord } from "./optout-csv.js";
 import { importColumns } from "./optout-import.js";
 import { type CliIo, ExitCode, writeLineDrained } from "./output.js";
@@ -58,7 +63,7 @@ function exportLine(event: ConsentEvent, format: ExportFormat, keyCheck: string)
  */
 async function* exportedEvents(
   store: OptOutStore,
-  scope: string | undefined,
+  { scope, list }: ExportSelection,
 ): AsyncIterable<ConsentEvent> {
   if (scope === undefined && isSenderStateStore(store)) {
     for await (const number of store.listSenderStates()) {
@@ -68,7 +73,7 @@ async function* exportedEvents(
     return;
   }
 
-  for await (const state of store.listOptedOut(scope ?? ALL_SENDERS)) {
+  for await (const state of list(scope ?? ALL_SENDERS)) {
     if (state.lastEvent !== undefined) {
       yield state.lastEvent;
     }
@@ -89,16 +94,23 @@ async function readKeyCheck(runtime: Runtime): Promise<string> {
   return storedCheck ?? (key === undefined ? "" : pseudonymKeyCheck(key));
 }
 
+/** The selection of `optout export`: every scope, or the opt-outs that `list` yields for one. */
+export interface ExportSelection {
+  /** The scope to export, or undefined for every sender's deciding event of each number. */
+  scope: string | undefined;
+  /** Lists the opted-out numbers of a scope, as the send guard reads them. */
+  list: (scope: string) => AsyncIterable<ConsentState>;
+}
+
 /**
- * Streams the exported events of `scope`, or of every scope when it is undefined, to
- * stdout, one line each, waiting whenever the output buffer is full, so memory stays flat
- * for any number of rows.
+ * Streams the exported events to stdout, one line each, waiting whenever the output buffer
+ * is full, so memory stays flat for any number of rows.
  */
 export async function runExport(
   runtime: Runtime,
   io: CliIo,
-  scope: string | undefined,
   format: ExportFormat,
+  selection: ExportSelection,
 ): Promise<number> {
   const keyCheck = await readKeyCheck(runtime);
 
@@ -106,7 +118,7 @@ export async function runExport(
     await writeLineDrained(io.stdout, importColumns.join(","));
   }
 
-  for await (const event of exportedEvents(runtime.store, scope)) {
+  for await (const event of exportedEvents(runtime.store, selection)) {
     await writeLineDrained(io.stdout, exportLine(event, format, keyCheck));
   }
 

@@ -19,7 +19,7 @@ import {
   latestOccurredAt,
 } from "../consent/event-time.js";
 import { keepPseudonymKey } from "../consent/pseudonym-key.js";
-import { MAX_NOTE_LENGTH } from "../consent/state.js";
+import { characterCount, isTooLongNote, MAX_NOTE_LENGTH } from "../consent/state.js";
 import type { ConsentAction, ConsentEvent } from "../consent/types.js";
 import { isInvalidPhoneNumberError } from "../errors.js";
 import type { CountryCode } from "../phone/index.js";
@@ -305,12 +305,58 @@ function decodeUtf8(
   try {
     return chunk === undefined ? decoder.decode() : decoder.decode(chunk, { stream: true });
   } catch {
+    const position = offset + (chunk === undefined ? 0 : firstInvalidUtf8Byte(chunk));
+
     throw new ImportFileError(
-      `import file ${file} is not valid UTF-8 after byte ${offset}, as a file saved as ` +
+      `import file ${file} is not valid UTF-8 at byte ${position}, as a file saved as ` +
         'Latin-1 or Windows-1252 is not; save it as UTF-8, such as "CSV UTF-8" in a ' +
         "spreadsheet, and import it again. Nothing was imported",
     );
   }
+}
+
+/**
+ * Returns the offset of the first byte of `bytes` that starts no valid UTF-8 sequence. It
+ * returns 0 when it finds none, as when the bad sequence began in an earlier chunk. It does
+ * not check for overlong forms and surrogates, which the decoder also rejects.
+ */
+function firstInvalidUtf8Byte(bytes: Uint8Array): number {
+  let index = 0;
+
+  while (index < bytes.length) {
+    const length = utf8SequenceLength(bytes[index] as number);
+    const continuations = bytes.subarray(index + 1, index + length);
+
+    if (length === 0 || continuations.some((byte) => (byte & 0xc0) !== 0x80)) {
+      return index;
+    }
+
+    // A sequence cut off by the end of the chunk is completed by the next one.
+    if (continuations.length < length - 1) {
+      return 0;
+    }
+
+    index += length;
+  }
+
+  return 0;
+}
+
+/** Returns the length of the UTF-8 sequence that `byte` starts, or 0 when it starts none. */
+function utf8SequenceLength(byte: number): number {
+  if (byte < 0x80) {
+    return 1;
+  }
+
+  if (byte >= 0xc2 && byte < 0xe0) {
+    return 2;
+  }
+
+  if (byte >= 0xe0 && byte < 0xf0) {
+    return 3;
+  }
+
+  return byte >= 0xf0 && byte < 0xf5 ? 4 : 0;
 }
 
 /**
@@ -480,10 +526,10 @@ function readRow(
 }
 
 function readNote(note: string | undefined): string | undefined {
-  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
+  if (note !== undefined && isTooLongNote(note)) {
     throw new RowError(
-      `has a note of ${note.length} characters, but a note has at most ${MAX_NOTE_LENGTH}; ` +
-        "shorten it",
+      `has a note of ${characterCount(note)} characters, but a note has at most ` +
+        `${MAX_NOTE_LENGTH}; shorten it`,
     );
   }
 

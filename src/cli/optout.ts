@@ -3,7 +3,13 @@
  */
 import { randomUUID } from "node:crypto";
 import { pseudonymOf, readJoinedState } from "../consent/erasure.js";
-import { consentSources, decidingEventsBySender, MAX_NOTE_LENGTH } from "../consent/state.js";
+import {
+  characterCount,
+  consentSources,
+  decidingEventsBySender,
+  isTooLongNote,
+  MAX_NOTE_LENGTH,
+} from "../consent/state.js";
 import {
   ALL_SENDERS,
   type ConsentAction,
@@ -132,9 +138,9 @@ function checkCall(args: ParsedArgs): OptoutCall {
 }
 
 function checkReason(reason: string | undefined): string | undefined {
-  if (reason !== undefined && reason.length > MAX_NOTE_LENGTH) {
+  if (reason !== undefined && isTooLongNote(reason)) {
     throw new UsageError(
-      `option --reason has ${reason.length} characters, but a reason has at most ` +
+      `option --reason has ${characterCount(reason)} characters, but a reason has at most ` +
         `${MAX_NOTE_LENGTH}; shorten it`,
       "optout",
     );
@@ -209,7 +215,10 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     case "status":
       return printStatus(io, await readStatus(runtime, phone, scope), call.json);
     case "export":
-      return runExport(runtime, io, call.scope === undefined ? undefined : scope, call.format);
+      return runExport(runtime, io, call.format, {
+        scope: call.scope === undefined ? undefined : scope,
+        list: (listed) => listBlocked(runtime, listed),
+      });
     case "forget":
       return runForget(runtime, io, identity, call.json);
     case "add":
@@ -221,7 +230,7 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
         erasedEvents: await countErasedEvents(runtime, phone),
       });
     default:
-      return printList(io, store.listOptedOut(scope), scope, call.json);
+      return printList(io, listBlocked(runtime, scope), scope, call.json);
   }
 }
 
@@ -542,6 +551,31 @@ function printHistory(
  * line per number. Lines are written as the store yields them, waiting whenever the
  * output stream's buffer is full, so a long list neither waits nor piles up in memory.
  */
+/**
+ * Lists the numbers that a send from `scope` is refused for. Under the global opt-out scope
+ * the guard also refuses a number whose newest event over every sender is an opt-out,
+ * whichever sender received it, so those numbers come first, each with the scope asked
+ * for. The numbers opted out in `scope` alone follow.
+ */
+async function* listBlocked(runtime: Runtime, scope: string): AsyncIterable<ConsentState> {
+  const { store } = runtime;
+
+  if (scope === ALL_SENDERS || runtime.config.optOutScope !== "global") {
+    yield* store.listOptedOut(scope);
+    return;
+  }
+
+  for await (const state of store.listOptedOut(ALL_SENDERS)) {
+    yield { ...state, scope };
+  }
+
+  for await (const state of store.listOptedOut(scope)) {
+    if (!(await store.isOptedOut(state.phone))) {
+      yield state;
+    }
+  }
+}
+
 async function printList(
   io: CliIo,
   states: AsyncIterable<ConsentState>,

@@ -384,8 +384,9 @@ function unansweredMessage(error: ProviderError): string {
   }
 
   return (
-    `Not confirmed: ${error.provider} sent no response (${error.message}). It may have ` +
-    "accepted the message, so check the provider's message log before sending it again."
+    `Not confirmed: ${error.provider} sent no complete response (${error.message}). It ` +
+    "may have accepted the message, so check the provider's message log before sending it " +
+    "again."
   );
 }
 

@@ -358,19 +358,36 @@ export function validateConsentEvent(
   }
 
   const note = record.note as string | undefined;
-  if (note !== undefined && note.length > MAX_NOTE_LENGTH) {
+  if (note !== undefined && isTooLongNote(note)) {
     throw new InvalidConsentEventError(
       `${path}.note`,
-      `must be at most ${MAX_NOTE_LENGTH} characters (received ${note.length}), so that ` +
-        "an export of the store can be imported again; shorten it",
+      `must be at most ${MAX_NOTE_LENGTH} characters (received ${characterCount(note)}), ` +
+        "so that an export of the store can be imported again; shorten it",
     );
   }
 }
 
+/** Checks whether a note has more than {@link MAX_NOTE_LENGTH} characters. */
+export function isTooLongNote(note: string): boolean {
+  // A character is at most 2 UTF-16 code units, so most notes need no count.
+  return note.length > MAX_NOTE_LENGTH && characterCount(note) > MAX_NOTE_LENGTH;
+}
+
+/** Counts the characters (Unicode code points) of a text, an emoji as one. */
+export function characterCount(text: string): number {
+  let count = 0;
+
+  for (const _ of text) {
+    count += 1;
+  }
+
+  return count;
+}
+
 /**
- * Longest `note` of a consent event. `optout export` writes notes into CSV records, which
- * `optout import` reads up to 64 KiB each, so a longer note would make an export that
- * cannot be imported.
+ * Longest `note` of a consent event, in characters. `optout export` writes notes into CSV
+ * records, which `optout import` reads up to 65,536 UTF-16 code units each, so a longer note
+ * would make an export that cannot be imported.
  */
 export const MAX_NOTE_LENGTH = 4096;
 
