@@ -8,7 +8,7 @@
 import { readFileSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runOptout } from "./optout.js";
+import { runOptout, writingSubcommands } from "./optout.js";
 import {
   type CliIo,
   ExitCode,
@@ -186,14 +186,6 @@ export async function runWithStreams(
   }
 }
 
-/** Subcommands of `optout` that only read the store and print what they read. */
-const readingOptoutSubcommands: ReadonlySet<string> = new Set([
-  "status",
-  "history",
-  "list",
-  "export",
-]);
-
 /**
  * Checks whether a command's only result is its output, as for `optout export`, help and
  * the version. Commands that act, such as `send` or `optout add`, report their action in
@@ -205,7 +197,8 @@ function producesOnlyOutput(argv: readonly string[]): boolean {
   if (command === "optout") {
     const subcommand = rest.find((token) => !token.startsWith("-"));
 
-    return subcommand !== undefined && readingOptoutSubcommands.has(subcommand);
+    // Every subcommand that does not write to the store only reads it and prints the result.
+    return subcommand !== undefined && !writingSubcommands.has(subcommand);
   }
 
   return ["help", "-h", "--help", "-v", "--version"].includes(command ?? "");

@@ -174,7 +174,12 @@ function rejectForeignOptions(args: ParsedArgs, subcommand: string, allowed: str
 }
 
 /** Subcommands that write to the store. */
-const writingSubcommands: ReadonlySet<string> = new Set(["add", "remove", "import", "forget"]);
+export const writingSubcommands: ReadonlySet<string> = new Set([
+  "add",
+  "remove",
+  "import",
+  "forget",
+]);
 
 async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<number> {
   // The memory store lives only as long as this process, so a write would be reported as
@@ -226,9 +231,7 @@ async function dispatch(runtime: Runtime, call: OptoutCall, io: CliIo): Promise<
     case "remove":
       return recordManual(io, store, manualEvent(identity, "opt-in", scope, call), call);
     case "history":
-      return printHistory(io, phone, await store.history(phone), call.json, {
-        erasedEvents: await countErasedEvents(runtime, phone),
-      });
+      return printHistory(io, runtime, phone, await store.history(phone), call.json);
     default:
       return printList(io, listBlocked(runtime, scope), scope, call.json);
   }
@@ -498,20 +501,23 @@ async function countErasedEvents(runtime: Runtime, phone: string): Promise<numbe
   return (await runtime.store.history(pseudonymOf(key, phone))).length;
 }
 
-function printHistory(
+async function printHistory(
   io: CliIo,
+  runtime: Runtime,
   phone: string,
   events: readonly ConsentEvent[],
   json: boolean,
-  { erasedEvents }: { erasedEvents: number },
-): number {
+): Promise<number> {
   if (json) {
     writeJson(io.stdout, events);
 
     return ExitCode.ok;
   }
 
-  if (events.length === 0 && erasedEvents > 0) {
+  // The pseudonym's events are read only for the text of a number without events.
+  const erasedEvents = events.length === 0 ? await countErasedEvents(runtime, phone) : 0;
+
+  if (erasedEvents > 0) {
     writeLine(
       io.stdout,
       `No consent events are recorded for ${phone} under its number. It was erased, and ` +
@@ -547,11 +553,6 @@ function printHistory(
 }
 
 /**
- * Streams the opted-out numbers: one JSON object per line with `--json`, else one text
- * line per number. Lines are written as the store yields them, waiting whenever the
- * output stream's buffer is full, so a long list neither waits nor piles up in memory.
- */
-/**
  * Lists the numbers that a send from `scope` is refused for. Under the global opt-out scope
  * the guard also refuses a number whose newest event over every sender is an opt-out,
  * whichever sender received it, so those numbers come first, each with the scope asked
@@ -576,6 +577,11 @@ async function* listBlocked(runtime: Runtime, scope: string): AsyncIterable<Cons
   }
 }
 
+/**
+ * Streams the opted-out numbers: one JSON object per line with `--json`, else one text
+ * line per number. Lines are written as the store yields them, waiting whenever the
+ * output stream's buffer is full, so a long list neither waits nor piles up in memory.
+ */
 async function printList(
   io: CliIo,
   states: AsyncIterable<ConsentState>,

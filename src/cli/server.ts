@@ -298,8 +298,8 @@ interface RequestLogFields {
 
 /**
  * Adds `req.id` to every line the gateway logs about one webhook, so that a rejection can be
- * matched with its request line. It costs one object per request, and nothing more until a
- * line is logged.
+ * matched with its request line. It costs two small objects per request, and nothing more
+ * until a line is logged.
  */
 class RequestLogger implements Logger {
   readonly #logger: Logger;

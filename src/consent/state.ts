@@ -229,7 +229,7 @@ export function copyConsentEvent(event: ConsentEvent, recordedAt?: Date): Consen
 }
 
 /** Shows a received value in an error message, shortened. */
-function describeValue(value: unknown): string {
+export function describeValue(value: unknown): string {
   if (value instanceof Date) {
     return Number.isNaN(value.getTime()) ? "Invalid Date" : value.toISOString();
   }

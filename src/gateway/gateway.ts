@@ -1,4 +1,5 @@
 import { EventEmitter } from "node:events";
+import { describeValue } from "../consent/state.js";
 import type { ConsentEvent, MessagePartGroup } from "../consent/types.js";
 import {
   InvalidRequestError,
@@ -440,7 +441,7 @@ function invalidCall(
 /** Describes what the request of a `handleWebhook()` call lacks, or returns undefined. */
 function requestProblem(request: unknown): string | undefined {
   if (typeof request !== "object" || request === null) {
-    return `received ${request === null ? "null" : typeof request}`;
+    return `received ${describeValue(request)}`;
   }
 
   const { method, url, headers, body } = request as Partial<Record<string, unknown>>;
@@ -454,10 +455,6 @@ function requestProblem(request: unknown): string | undefined {
   }
 
   return body instanceof Uint8Array ? undefined : "its body is not a Uint8Array";
-}
-
-function describeValue(value: unknown): string {
-  return typeof value === "string" ? JSON.stringify(value) : String(value);
 }
 
 /**
